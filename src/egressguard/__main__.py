@@ -1,0 +1,5 @@
+"""`python -m egressguard`."""
+
+from egressguard.cli.main import run
+
+raise SystemExit(run())

@@ -1,0 +1,86 @@
+"""The analyser interface: one small class per rule family.
+
+An analyser sees one SourceFile at a time (plus the read-only Catalog) and yields Hit values
+(findings before the engine adds rule metadata, fingerprints and suppressions) and
+IntegrationSite values (the AI inventory). It never raises for bad content: malformed input
+simply yields nothing; the engine turns an unexpected exception into a SkippedTarget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+from egressguard.model import Exposure, Hit, IntegrationSite, Language
+
+if TYPE_CHECKING:
+    from egressguard.catalog import Catalog
+
+
+@dataclass
+class SourceFile:
+    """One candidate file handed to the analysers.
+
+    `rel` is the POSIX path relative to the scan root; `tags` are the prefilter tags that hit
+    (e.g. "host", "key", "sdk", "kw-ai", "log", "bulk", "script"), see prefilter.py.
+    """
+
+    rel: str
+    data: bytes
+    language: Language
+    exposure: Exposure
+    tags: frozenset[str]
+    _text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The decoded text (UTF-8, or Latin-1 when the bytes are not UTF-8)."""
+        if self._text is None:
+            try:
+                self._text = self.data.decode("utf-8")
+            except UnicodeDecodeError:
+                self._text = self.data.decode("latin-1")
+        return self._text
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        text = self.text
+        pos = text.find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        return starts
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset in `text`."""
+        from bisect import bisect_right
+
+        return bisect_right(self.line_starts, offset)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        starts = self.line_starts
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+
+Output = Hit | IntegrationSite
+
+
+class Analyser(Protocol):
+    """A rule family. `tags`: the prefilter tags that make a file interesting to it."""
+
+    name: str
+    tags: frozenset[str]
+
+    def wants(self, f: SourceFile) -> bool:
+        """Cheap check (path, language, tags) before `analyse` runs."""
+        ...
+
+    def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Output]:
+        """Yield hits and integration sites for one file."""
+        ...

@@ -1,0 +1,72 @@
+"""Typed views of the packaged data files (providers.toml, secrets.toml, rules.toml).
+
+Loaders in this package validate the TOML once and return these frozen values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from egressguard.model import DataCategory, Frameworks, Kind, Region, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One AI provider or runtime from providers.toml."""
+
+    id: str                      # kebab-case, stable: "openai", "azure-openai", "ollama"
+    name: str                    # display name
+    jurisdiction: str            # company's home country, ISO 3166 alpha-2 ("US", "FR", "CN") or "-" for local
+    region: Region               # default processing region of the provider's default host
+    eu_option: bool              # an EU-processing option exists
+    eu_remediation: str          # how to get EU processing ("use https://eu.api.openai.com/v1 ...")
+    hosts: tuple[HostRule, ...]  # host patterns, most specific first
+    sdks: tuple[Sdk, ...]        # package names in composer / npm ecosystems
+    keywords: tuple[str, ...]    # lower-case literals that suggest this provider in code (prefilter)
+
+
+@dataclass(frozen=True, slots=True)
+class HostRule:
+    """A host pattern with the region traffic to it is processed in."""
+
+    pattern: str                 # a regex over the host name (anchored by the loader), e.g. r"eu\.api\.openai\.com"
+    region: Region
+    compiled: re.Pattern[str]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sdk:
+    ecosystem: str               # "composer" | "npm"
+    package: str                 # "openai-php/client", "@anthropic-ai/sdk"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRule:
+    """One hard-coded key pattern from secrets.toml."""
+
+    id: str                      # kebab-case, stable: "openai-project-key"
+    provider: str                # provider id or "" for generic
+    description: str
+    regex: re.Pattern[str]       # Python regex; group `secret_group` is the secret itself
+    hs_pattern: bytes            # the same pattern as Hyperscan compiles it (prefilter)
+    secret_group: int
+    min_entropy: float           # Shannon entropy (bits/char) the secret must reach
+    keywords: tuple[str, ...]    # literal prefixes, lower-case
+    needs_context: tuple[str, ...] = ()  # regexes one of which must occur within `context_lines` (Azure 32-hex key)
+    context_lines: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """Metadata of one finding rule from rules.toml (what the reports explain)."""
+
+    id: str
+    kind: Kind
+    severity: Severity
+    title: str
+    description: str
+    remediation: str
+    frameworks: Frameworks
+    data_categories: tuple[DataCategory, ...] = ()

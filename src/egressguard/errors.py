@@ -1,0 +1,44 @@
+"""One exception tree for the whole package.
+
+    EgressGuardError
+     +-- ConfigError          a configuration file or command-line value is invalid
+     +-- CatalogError         a packaged or user data file (providers, secret rules, rules) is invalid;
+     |                        the message starts with the entry id
+     +-- SourceError          a scan root cannot be walked at all (not found, not a directory)
+     +-- BaselineError        a baseline file cannot be read or has an unknown version
+     +-- GitError             `--diff REV` could not ask git for the changed files
+     +-- ReportError          a report could not be rendered
+
+A problem with one input file is never an exception: it becomes a SkippedTarget value.
+Only the CLI turns these exceptions into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class EgressGuardError(Exception):
+    """Base of every error EgressGuard raises on purpose."""
+
+
+class ConfigError(EgressGuardError):
+    """A configuration file or command-line value is invalid."""
+
+
+class CatalogError(EgressGuardError):
+    """A data file (provider catalogue, secret rules, rule metadata) is invalid."""
+
+
+class SourceError(EgressGuardError):
+    """A scan root cannot be walked at all."""
+
+
+class BaselineError(EgressGuardError):
+    """A baseline file cannot be read or has an unknown version."""
+
+
+class GitError(EgressGuardError):
+    """git could not list the files changed since a revision."""
+
+
+class ReportError(EgressGuardError):
+    """A report could not be rendered."""
