@@ -70,3 +70,22 @@ class RuleMeta:
     remediation: str
     frameworks: Frameworks
     data_categories: tuple[DataCategory, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Widget:
+    """A third-party AI/chat script vendor loaded into storefront pages (providers.toml [[widgets]])."""
+
+    id: str
+    name: str
+    jurisdiction: str
+    region: Region
+    hosts: tuple[HostRule, ...]
+    ai: bool                      # the widget's product is AI-driven (bots, AI search, AI answers)
+
+
+@dataclass(frozen=True, slots=True)
+class HostMatch:
+    provider: Provider
+    region: Region
+    host: str                     # the host as found, lower-case, without scheme, path or port

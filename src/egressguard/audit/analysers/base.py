@@ -32,6 +32,9 @@ class SourceFile:
     language: Language
     exposure: Exposure
     tags: frozenset[str]
+    # AI call sites found in this file by the first-phase analysers (the endpoint analyser);
+    # set by the engine before the second phase (`after_sites = True` analysers) runs.
+    sites: tuple[IntegrationSite, ...] = ()
     _text: str | None = None
 
     @property
@@ -72,10 +75,15 @@ Output = Hit | IntegrationSite
 
 
 class Analyser(Protocol):
-    """A rule family. `tags`: the prefilter tags that make a file interesting to it."""
+    """A rule family.
+
+    `tags`: the prefilter tags that make a file interesting to it.
+    `after_sites`: run in the second phase, when `SourceFile.sites` holds the file's AI calls.
+    """
 
     name: str
     tags: frozenset[str]
+    after_sites: bool
 
     def wants(self, f: SourceFile) -> bool:
         """Cheap check (path, language, tags) before `analyse` runs."""
