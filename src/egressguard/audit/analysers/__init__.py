@@ -1,0 +1,39 @@
+"""The built-in analysers, registered explicitly (one module per rule family).
+
+| analyser               | rules                                                                |
+|------------------------|----------------------------------------------------------------------|
+| EndpointAnalyser       | AI call sites -> ai-endpoint, ai-transfer-third-country (engine)      |
+| SecretAnalyser         | ai-key-browser-exposed, ai-key-hardcoded, ai-key-in-config-file,     |
+|                        | ai-key-rendered-to-browser                                           |
+| ConfigAtRestAnalyser   | ai-credential-field-not-encrypted, ai-credential-plaintext-in-dump   |
+| DependencyAnalyser     | ai-sdk-dependency                                                    |
+| ScriptAnalyser         | ai-script-on-storefront, ai-script-on-checkout                       |
+| LoggingAnalyser        | ai-call-without-audit-log, ai-prompt-logged (needs the call sites)   |
+| BulkAccessAnalyser     | ai-bulk-data-export (needs the call sites)                           |
+"""
+
+from __future__ import annotations
+
+from egressguard.audit.analysers.base import Analyser, MalformedInput, SourceFile
+from egressguard.audit.analysers.bulk import BulkAccessAnalyser
+from egressguard.audit.analysers.config_at_rest import ConfigAtRestAnalyser
+from egressguard.audit.analysers.dependencies import DependencyAnalyser
+from egressguard.audit.analysers.endpoints import EndpointAnalyser
+from egressguard.audit.analysers.logging_rules import LoggingAnalyser
+from egressguard.audit.analysers.scripts import ScriptAnalyser
+from egressguard.audit.analysers.secrets import SecretAnalyser
+
+__all__ = ["Analyser", "MalformedInput", "SourceFile", "default_analysers"]
+
+
+def default_analysers() -> tuple[Analyser, ...]:
+    """Every built-in analyser, first-phase ones before those that need the call sites."""
+    return (
+        EndpointAnalyser(),
+        SecretAnalyser(),
+        ConfigAtRestAnalyser(),
+        DependencyAnalyser(),
+        ScriptAnalyser(),
+        LoggingAnalyser(),
+        BulkAccessAnalyser(),
+    )

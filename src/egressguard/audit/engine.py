@@ -1,0 +1,281 @@
+"""Orchestration: walk -> prefilter -> analysers -> findings -> suppressions -> ScanResult.
+
+One bad input never stops a scan: unreadable, binary, oversized or malformed files and any
+analyser failure on a file become SkippedTarget values with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from egressguard import __version__
+from egressguard.audit import platform, sources
+from egressguard.audit.analysers import MalformedInput, default_analysers
+from egressguard.audit.analysers.base import Analyser, SourceFile
+from egressguard.audit.baseline import finding_id, fingerprint
+from egressguard.audit.classify import classify
+from egressguard.audit.excerpt import excerpt, mask_line
+from egressguard.audit.inventory import LocatedSite, integrations, site_hits, transfer_remediation
+from egressguard.audit.prefilter import Prefilter, build
+from egressguard.audit.suppress import InlineSuppression, find_suppressions
+from egressguard.catalog import Catalog, load_catalog
+from egressguard.config import AuditSettings
+from egressguard.errors import SourceError
+from egressguard.model import (
+    Confidence,
+    Finding,
+    Hit,
+    IntegrationSite,
+    Platform,
+    RuleInfo,
+    ScanResult,
+    ScanStats,
+    SkippedTarget,
+    Suppressed,
+    Tool,
+)
+
+Progress = Callable[[int, int], None]  # (files done, files total)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRequest:
+    roots: tuple[Path, ...]
+    settings: AuditSettings = field(default_factory=AuditSettings)
+    baseline: frozenset[str] = frozenset()
+    only_files: frozenset[str] | None = None  # --diff: paths relative to the report base
+
+
+@dataclass
+class _Collector:
+    findings: list[Finding] = field(default_factory=list)
+    sites: list[LocatedSite] = field(default_factory=list)
+    skipped: list[SkippedTarget] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    candidates: int = 0
+
+
+def report_base(roots: Sequence[Path]) -> Path:
+    """Findings' `file` is relative to this: the root itself, or the roots' common parent."""
+    if len(roots) == 1:
+        root = roots[0]
+        return root if root.is_dir() else root.parent
+    return Path(os.path.commonpath([str(r.parent) for r in roots]))
+
+
+def run_audit(request: AuditRequest, progress: Progress | None = None) -> ScanResult:
+    """Audit every root and return the result (never raises for a bad input file)."""
+    started = time.perf_counter()
+    for root in request.roots:
+        if not root.exists():
+            raise SourceError(f"{root}: no such file or directory")
+    catalog = load_catalog(request.settings.providers)
+    scan = _Scan(request, catalog, build(catalog), default_analysers())
+    base = report_base(request.roots)
+    refs = scan.collect(base)
+    scan.process(refs, progress)
+    platforms = scan.platforms(base, refs)
+    return scan.result(platforms, time.perf_counter() - started)
+
+
+class _Scan:
+    def __init__(
+        self,
+        request: AuditRequest,
+        catalog: Catalog,
+        prefilter: Prefilter,
+        analysers: Sequence[Analyser],
+    ) -> None:
+        self.request = request
+        self.settings = request.settings
+        self.catalog = catalog
+        self.prefilter = prefilter
+        self.first = [a for a in analysers if not a.after_sites]
+        self.second = [a for a in analysers if a.after_sites]
+        self.out = _Collector()
+
+    def collect(self, base: Path) -> list[sources.FileRef]:
+        policy = sources.WalkPolicy(
+            sources.compile_globs(self.settings.exclude), self.settings.max_file_size
+        )
+        refs: list[sources.FileRef] = []
+        only = self.request.only_files
+        for root in self.request.roots:
+            for item in sources.walk(root, base, policy):
+                if isinstance(item, SkippedTarget):
+                    if only is None or item.file in only:
+                        self.out.skipped.append(item)
+                elif only is None or item.rel in only:
+                    refs.append(item)
+        return refs
+
+    def process(self, refs: list[sources.FileRef], progress: Progress | None) -> None:
+        total = len(refs)
+        for done, ref in enumerate(refs, 1):
+            self._one(ref)
+            if progress is not None and (done % 256 == 0 or done == total):
+                progress(done, total)
+
+    def _one(self, ref: sources.FileRef) -> None:
+        data = sources.read(ref, self.settings.max_file_size)
+        if isinstance(data, SkippedTarget):
+            self.out.skipped.append(data)
+            return
+        self.out.files += 1
+        self.out.bytes += len(data)
+        tags = self.prefilter.tags(data)
+        if not tags:
+            return
+        self.out.candidates += 1
+        language, exposure = classify(ref.rel)
+        f = SourceFile(rel=ref.rel, data=data, language=language, exposure=exposure, tags=tags)
+        try:
+            hits = self._analyse(f)
+        except MalformedInput as exc:
+            self.out.skipped.append(SkippedTarget(ref.rel, "malformed", str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the scan
+            detail = f"{type(exc).__name__} in analysis; please report it"
+            self.out.skipped.append(SkippedTarget(ref.rel, "analyser-error", detail))
+            return
+        if f.latin1:
+            self.out.skipped.append(
+                SkippedTarget(ref.rel, "invalid-utf8", "not UTF-8: analysed as Latin-1")
+            )
+        self._file_findings(f, hits)
+
+    def _analyse(self, f: SourceFile) -> list[Hit]:
+        hits: list[Hit] = []
+        sites: list[IntegrationSite] = []
+        for analyser in self.first:
+            _run(analyser, f, self.catalog, hits, sites)
+        f.sites = tuple(sorted(set(sites), key=lambda s: (s.line, s.provider, s.host)))
+        for analyser in self.second:
+            _run(analyser, f, self.catalog, hits, sites)
+        for site in f.sites:
+            self.out.sites.append(LocatedSite(f.rel, site))
+            evidence = mask_line(f.line_text(site.line), self.catalog)
+            hits.extend(site_hits(site, self.catalog, evidence))
+        return hits
+
+    def _file_findings(self, f: SourceFile, hits: list[Hit]) -> None:
+        marks = find_suppressions(f.text)
+        for mark in marks:
+            if not mark.reason:
+                rules = ", ".join(sorted(mark.rules))
+                self.out.warnings.append(
+                    f"{f.rel}:{mark.line}: egressguard-ignore of {rules} has no reason "
+                    "('-- <reason>'); not applied"
+                )
+        occurrences: dict[tuple[str, str], int] = {}
+        for hit in sorted(hits, key=lambda h: (h.line, h.rule, h.key)):
+            if hit.rule in self.settings.disable_rules:
+                continue
+            n = occurrences[(hit.rule, hit.key)] = occurrences.get((hit.rule, hit.key), 0) + 1
+            finding = self._finding(f, hit, n)
+            self._keep(finding, hit, marks)
+
+    def _keep(self, finding: Finding, hit: Hit, marks: list[InlineSuppression]) -> None:
+        mark = next((m for m in marks if m.reason and m.covers(hit.rule, hit.line)), None)
+        if mark is not None:
+            self.out.suppressed.append(
+                Suppressed(finding.rule, finding.file, finding.fingerprint, "inline", mark.reason)
+            )
+        elif finding.fingerprint in self.request.baseline:
+            self.out.suppressed.append(
+                Suppressed(finding.rule, finding.file, finding.fingerprint, "baseline", "")
+            )
+        else:
+            self.out.findings.append(finding)
+
+    def _finding(self, f: SourceFile, hit: Hit, occurrence: int) -> Finding:
+        meta = self.catalog.rule(hit.rule)
+        severity = self.settings.severity_overrides.get(
+            hit.rule, hit.severity if hit.severity is not None else meta.severity
+        )
+        fp = fingerprint(hit.rule, f.rel, hit.key, occurrence)
+        remediation = meta.remediation
+        if hit.rule == "ai-transfer-third-country" and hit.provider:
+            remediation = transfer_remediation(hit.provider, self.catalog, meta.remediation)
+        return Finding(
+            id=finding_id(fp),
+            rule=hit.rule,
+            kind=meta.kind,
+            severity=severity,
+            confidence=hit.confidence if hit.confidence is not None else Confidence.MEDIUM,
+            file=f.rel,
+            line=hit.line,
+            message=hit.message,
+            evidence=mask_line(hit.evidence, self.catalog),
+            remediation=remediation,
+            frameworks=meta.frameworks,
+            fingerprint=fp,
+            provider=hit.provider,
+            host=hit.host,
+            region=hit.region,
+            data_categories=tuple(sorted(set(hit.data_categories) | set(meta.data_categories))),
+            trace=hit.trace,
+            excerpt=excerpt(f, hit.line, self.catalog),
+        )
+
+    def platforms(self, base: Path, refs: Iterable[sources.FileRef]) -> tuple[Platform, ...]:
+        found: list[Platform] = []
+        for root in self.request.roots:
+            label = os.path.relpath(root, base) if len(self.request.roots) > 1 else "."
+            found.append(platform.detect_root(root, label.replace(os.sep, "/")))
+        found.extend(platform.nested(base, ".", (r.rel for r in refs)))
+        unique = {(p.kind, p.root): p for p in found}
+        return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[1], k[0])))
+
+    def result(self, platforms: tuple[Platform, ...], duration: float) -> ScanResult:
+        out = self.out
+        findings = sorted(out.findings, key=lambda f: (-f.severity.rank, f.file, f.line, f.rule))
+        used = {f.rule for f in findings}
+        return ScanResult(
+            tool=Tool("egressguard", __version__),
+            roots=tuple(str(r) for r in self.request.roots),
+            platforms=platforms,
+            integrations=integrations(out.sites, self.catalog),
+            findings=tuple(findings),
+            skipped=tuple(sorted(out.skipped, key=lambda s: (s.file, s.reason))),
+            stats=ScanStats(out.files, out.bytes, round(duration, 3), out.candidates),
+            suppressed=tuple(sorted(out.suppressed, key=lambda s: (s.file, s.rule, s.fingerprint))),
+            warnings=tuple(out.warnings),
+            rules=tuple(_rule_info(self.catalog, r) for r in sorted(used)),
+        )
+
+
+def _run(
+    analyser: Analyser,
+    f: SourceFile,
+    catalog: Catalog,
+    hits: list[Hit],
+    sites: list[IntegrationSite],
+) -> None:
+    if not (analyser.tags & f.tags) or not analyser.wants(f):
+        return
+    for output in analyser.analyse(f, catalog):
+        if isinstance(output, Hit):
+            hits.append(output)
+        else:
+            sites.append(output)
+
+
+def _rule_info(catalog: Catalog, rule_id: str) -> RuleInfo:
+    meta = catalog.rule(rule_id)
+    return RuleInfo(
+        id=meta.id,
+        kind=meta.kind,
+        severity=meta.severity,
+        title=meta.title,
+        description=meta.description,
+        remediation=meta.remediation,
+        frameworks=meta.frameworks,
+    )
