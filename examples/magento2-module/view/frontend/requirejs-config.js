@@ -1,0 +1,8 @@
+var config = {
+    map: {
+        '*': {
+            acmeAiChat: 'Acme_AiAssistant/js/chat-widget',
+            acmeSupportForm: 'Acme_AiAssistant/js/support-form'
+        }
+    }
+};
