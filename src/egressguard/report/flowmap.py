@@ -19,9 +19,9 @@ from egressguard.model import DataCategory, Finding, Integration, Region, ScanRe
 COLUMN_TITLES = ("Data categories", "Features / files", "AI providers", "Regions")
 PLACEHOLDER = "not yet analysed"
 MAX_NODES = 12  # per column; the rest fold into one "+N more" node
-LABEL_CHARS = 28
+LABEL_CHARS = 27
 
-NODE_W, NODE_H, GAP, TOP, MARGIN, COLUMN_GAP = 200, 30, 12, 44, 16, 96
+NODE_W, NODE_H, GAP, TOP, MARGIN, COLUMN_GAP = 210, 30, 12, 44, 16, 90
 
 NodeKey = tuple[int, str]  # (column, identity)
 
@@ -176,8 +176,8 @@ def _ordered(specs: Iterable[_Spec], column: int) -> list[_Spec]:
         order = {c.value: i for i, c in enumerate(DataCategory)}
     elif column == 3:
         order = {r.value: i for i, r in enumerate(Region)}
-    else:
-        return sorted(items, key=lambda s: (s.label.casefold(), s.key))
+    else:  # features before files, then alphabetically by full name
+        return sorted(items, key=lambda s: (s.tone != "feature", s.title.casefold(), s.key))
     return sorted(items, key=lambda s: order.get(s.key[1], len(order)))
 
 

@@ -26,7 +26,7 @@ COMMENT_LIMIT = 65_000
 #: Skipped files listed before the list is cut (the count is always given).
 SKIPPED_LIMIT = 50
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~@])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~@])")
 _LEADING = re.compile(r"^(\d+)(?=[.)])|^(?=[-=])")
 _BACKTICKS = re.compile(r"`+")
 
@@ -46,10 +46,15 @@ def render(result: ScanResult, *, limit: int = COMMENT_LIMIT) -> str:
     return _document(result, low)
 
 
-def text(value: str) -> str:
-    """Plain text safe inside Markdown (and table cells): no markup, no raw HTML."""
+def text(value: str, *, line_start: bool = False) -> str:
+    """Plain text safe inside Markdown (and table cells): no markup, no raw HTML.
+
+    At the `line_start`, a leading `-`, `=` or `1.` is escaped too (no list or heading).
+    """
     flat = " ".join(value.split())
     escaped = _SPECIAL.sub(r"\\\1", flat.replace("&", "&amp;"))
+    if not line_start:
+        return escaped
     return _LEADING.sub(lambda m: (m.group(1) or "") + "\\", escaped, count=1)
 
 
@@ -143,7 +148,7 @@ def _detail(number: int, finding: Finding) -> str:
         f"#### {number}. {finding.severity.value.upper()} · {code(finding.rule)}"
         f" · {code(f'{finding.file}:{finding.line}')}",
         "",
-        text(finding.message),
+        text(finding.message, line_start=True),
         "",
         f"- Evidence: {code(finding.evidence)}",
     ]
@@ -167,7 +172,11 @@ def _skipped(skipped: Sequence[SkippedTarget]) -> str:
     if not skipped:
         return ""
     lines = [f"### Skipped files ({len(skipped)})", ""]
-    lines += [f"- {code(s.file)}: {text(s.reason)}" for s in skipped[:SKIPPED_LIMIT]]
+    lines += [f"- {code(s.file)}: {text(_reason(s))}" for s in skipped[:SKIPPED_LIMIT]]
     if len(skipped) > SKIPPED_LIMIT:
         lines.append(f"- … {len(skipped) - SKIPPED_LIMIT} more, see the JSON/SARIF report")
     return "\n".join(lines)
+
+
+def _reason(skipped: SkippedTarget) -> str:
+    return f"{skipped.reason} ({skipped.detail})" if skipped.detail else skipped.reason

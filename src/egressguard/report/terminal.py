@@ -130,6 +130,7 @@ def _finding_line(finding: Finding) -> RenderableType:
     if finding.region:
         head.append(f"  [{finding.region.value}]", style="dim")
     body = Text(finding.message)
+    body.append(f"\nevidence: {finding.evidence}", style="dim")
     body.append(f"\nfix: {finding.remediation}", style="dim")
     return Group(Padding(head, (0, 0, 0, 4)), Padding(body, (0, 0, 0, 6)))
 
