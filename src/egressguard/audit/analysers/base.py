@@ -2,8 +2,10 @@
 
 An analyser sees one SourceFile at a time (plus the read-only Catalog) and yields Hit values
 (findings before the engine adds rule metadata, fingerprints and suppressions) and
-IntegrationSite values (the AI inventory). It never raises for bad content: malformed input
-simply yields nothing; the engine turns an unexpected exception into a SkippedTarget.
+IntegrationSite values (the AI inventory). It never raises for bad content, with one
+exception: input that is expected to be structured but is not (malformed XML or JSON) raises
+MalformedInput(reason), which the engine lists in skipped[] with that reason. The engine also
+turns an unexpected exception into a SkippedTarget.
 """
 
 from __future__ import annotations
@@ -13,10 +15,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
+from egressguard.errors import EgressGuardError
 from egressguard.model import Exposure, Hit, IntegrationSite, Language
 
 if TYPE_CHECKING:
     from egressguard.catalog import Catalog
+
+
+class MalformedInput(EgressGuardError):
+    """A file that should be XML/JSON/… but cannot be parsed; the engine skips it with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -36,6 +47,7 @@ class SourceFile:
     # set by the engine before the second phase (`after_sites = True` analysers) runs.
     sites: tuple[IntegrationSite, ...] = ()
     _text: str | None = None
+    latin1: bool = False  # set when `text` had to fall back to Latin-1 (not valid UTF-8)
 
     @property
     def text(self) -> str:
@@ -45,6 +57,7 @@ class SourceFile:
                 self._text = self.data.decode("utf-8")
             except UnicodeDecodeError:
                 self._text = self.data.decode("latin-1")
+                self.latin1 = True
         return self._text
 
     @cached_property
