@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from egressguard.model import DataCategory, Finding, Integration, Region, ScanResult, Severity
+from egressguard.report.overview import provider_names
 
 COLUMN_TITLES = ("Data categories", "Features / files", "AI providers", "Regions")
 PLACEHOLDER = "not yet analysed"
@@ -85,7 +86,7 @@ _EdgeRanks = dict[tuple[NodeKey, NodeKey], int]
 def build(result: ScanResult) -> FlowMap:
     specs: dict[NodeKey, _Spec] = {}
     ranks: _EdgeRanks = {}
-    names = {i.provider: i.provider_name for i in result.integrations}
+    names = provider_names(result.integrations)
     for finding in result.findings:
         _add_finding(finding, names, specs, ranks)
     for integration in result.integrations:

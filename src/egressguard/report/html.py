@@ -22,6 +22,7 @@ from egressguard.model import Finding, Frameworks, Kind, RuleInfo, RunsIn, ScanR
 from egressguard.report import flowmap
 from egressguard.report.overview import (
     FRAMEWORK_COLUMNS,
+    ProviderRow,
     by_severity,
     files_with_findings,
     framework_refs,
@@ -89,13 +90,14 @@ def _sha256(text: str) -> str:
 
 def _context(result: ScanResult) -> dict[str, Any]:
     counts = severity_counts(result.findings)
+    providers = provider_rows(result)
     return {
         "result": result,
         "counts": counts,
         "headline": summary_sentence(counts),
-        "plain_points": _plain_points(result),
+        "plain_points": _plain_points(result, providers),
         "top_risks": highest_risk(result.findings, TOP_RISKS),
-        "providers": provider_rows(result),
+        "providers": providers,
         "provider_names": provider_names(result.integrations),
         "flow": flowmap.build(result),
         "groups": by_severity(result.findings),
@@ -105,14 +107,14 @@ def _context(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def _plain_points(result: ScanResult) -> list[str]:
+def _plain_points(result: ScanResult, providers: list[ProviderRow]) -> list[str]:
     """Short sentences for a non-technical reader, only about what the scan found."""
     files = files_with_findings(result.findings)
     points = [
         f"{_count(len(result.findings), 'issue')} in {_count(files, 'file')}"
         f" ({_count(result.stats.files_scanned, 'file')} scanned)."
     ]
-    points += _provider_points(result)
+    points += _provider_points(providers)
     browser = sum(1 for i in result.integrations if i.runs_in is RunsIn.BROWSER)
     if browser:
         points.append(
@@ -121,14 +123,13 @@ def _plain_points(result: ScanResult) -> list[str]:
         )
     secrets = sum(1 for f in result.findings if f.kind is Kind.SECRET)
     if secrets:
-        points.append(f"{_count(secrets, 'API key or secret')} in the code: rotate and remove.")
+        points.append(f"{_count(secrets, 'secret')} (API keys, tokens) in the code: rotate them.")
     if result.skipped:
         points.append(f"{_count(len(result.skipped), 'file')} could not be checked (see below).")
     return points
 
 
-def _provider_points(result: ScanResult) -> list[str]:
-    rows = provider_rows(result)
+def _provider_points(rows: list[ProviderRow]) -> list[str]:
     if not rows:
         return []
     foreign = [r.name for r in rows if not r.sovereign]
