@@ -12,6 +12,7 @@ No literal key is needed: the pattern is the finding. Recognised:
 - Shopify theme settings (`config/settings_schema.json`, `{% schema %}` in sections/blocks):
   a setting whose id names an AI credential, since theme settings are world-readable.
 
+Admin templates (view/adminhtml) are not checked: they reach admin users, not shoppers.
 A name counts only in an AI context: the expression or the file mentions AI or a provider, so
 `<?= $block->getApiKey() ?>` for a Maps widget in a non-AI template is not reported.
 """
@@ -37,6 +38,7 @@ _SETTING_ID = re.compile(r'"id"\s*:\s*"([^"\n]{1,120})"')
 _NAME_BEFORE = re.compile(r"""["']?([A-Za-z_][\w-]*)["']?\s*[:=]\s*["']?\s*\Z""")
 # Wrappers that do not change what is printed.
 _NOISE = re.compile(r"/\*.*?\*/|(?:\$\w+->)?escape\w*\(|json_encode\(|\(string\)", re.S | re.I)
+_ADMINHTML = re.compile(r"(?:^|/)view/adminhtml/", re.I)
 _SETTINGS_FILE = re.compile(r"(?:^|/)config/settings_schema\.json$", re.I)
 
 
@@ -60,7 +62,9 @@ def renderings(f: SourceFile) -> Iterator[Rendering]:
 
 
 def handles(f: SourceFile) -> bool:
-    """Cheap check: can `f` contain a rendering at all?"""
+    """Cheap check: can `f` contain a rendering at all? (Admin templates reach no shopper.)"""
+    if _ADMINHTML.search(f.rel):
+        return False
     return f.language in (Language.PHTML, Language.LIQUID) or bool(_SETTINGS_FILE.search(f.rel))
 
 

@@ -7,6 +7,10 @@ The path gives the file's exposure (classify.py); a few files need a closer look
   `<script>` block, an attribute, page text or an echo statement reaches the browser.
 - Shopify theme `config/settings_data.json` / `settings_schema.json`: theme settings are
   readable by the storefront theme, so a key stored there is exposed.
+- Magento storefront layout XML (`view/frontend|base/layout/*.xml`): block arguments and
+  jsLayout are handed to templates and JS components, so a key there reaches the page.
+- Magento admin files (`view/adminhtml/**`): they reach admin users' browsers, not shoppers';
+  a key there is reported as hard-coded (`ai-key-hardcoded`), not browser-exposed.
 - Files the path calls server code but that are data (JSON, YAML, TOML, XML) are stored config.
 """
 
@@ -33,6 +37,8 @@ _PHP_BLOCK = re.compile(r"<\?(?:=|php\b)(?:.*?)(?:\?>|\Z)", re.S | re.I)
 _STATEMENT_END = re.compile(r"[;{}]")
 _ECHO = re.compile(r"\b(?:echo|print|printf)\b", re.I)
 _SHOPIFY_SETTINGS = re.compile(r"(?:^|/)config/settings_(?:data|schema)\.json$", re.I)
+_ADMINHTML = re.compile(r"(?:^|/)view/adminhtml/", re.I)
+_STOREFRONT_LAYOUT = re.compile(r"(?:^|/)view/(?:frontend|base)/(?:page_)?layout/[^/]+\.xml$", re.I)
 _DATA_LANGUAGES = frozenset({Language.JSON, Language.YAML, Language.TOML, Language.XML})
 
 _BROWSER_WHERE = {
@@ -71,6 +77,12 @@ class PlacementFinder:
             return Placement(Exposure.BROWSER, "stored in Shopify theme settings (world-readable)")
         if f.language is Language.PHTML and not self._reaches_browser(offset):
             return Placement(Exposure.SERVER, _SERVER_WHERE[Language.PHTML])
+        if _ADMINHTML.search(f.rel):
+            return Placement(Exposure.SERVER, "hard-coded in an admin-panel file (admin browsers)")
+        if _STOREFRONT_LAYOUT.search(f.rel):
+            return Placement(
+                Exposure.BROWSER, "hard-coded in storefront layout XML (reaches the page)"
+            )
         return _by_path(f, f.exposure)
 
     def _env(self, offset: int) -> Placement:
@@ -114,7 +126,8 @@ def _by_path(f: SourceFile, exposure: Exposure) -> Placement:
         return Placement(exposure, _BROWSER_WHERE.get(f.language, "in a file served to shoppers"))
     if exposure is Exposure.CONFIG or f.language in _DATA_LANGUAGES:
         return Placement(Exposure.CONFIG, f"stored in config file {_basename(f.rel)}")
-    return Placement(Exposure.SERVER, _SERVER_WHERE.get(f.language, "hard-coded in server code"))
+    where = _SERVER_WHERE.get(f.language, f"committed in {_basename(f.rel)}")
+    return Placement(Exposure.SERVER, where)
 
 
 def _basename(rel: str) -> str:

@@ -4,8 +4,10 @@ A live key (a catalogue secret rule matches, the secret is no placeholder and ha
 entropy, and the rule's context is near when it needs one) is reported by who can read it:
 
     ai-key-browser-exposed     served to shoppers (storefront JS, .phtml outside PHP or echoed,
-                               Liquid/theme files, public env vars such as VITE_*)
-    ai-key-hardcoded           server code (PHP, Node, a .phtml PHP block that is not echoed)
+                               Liquid/theme files, storefront layout XML, public env vars
+                               such as VITE_*, Shopify theme settings)
+    ai-key-hardcoded           server code (PHP, Node, a .phtml PHP block that is not echoed),
+                               Magento admin files (view/adminhtml: admin browsers, not shoppers)
     ai-key-in-config-file      stored config (app/etc/env.php, .env, config.xml, TOML/YAML/JSON)
 
 and, with no literal key at all, `ai-key-rendered-to-browser` for templates that print a
