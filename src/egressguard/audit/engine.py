@@ -136,15 +136,7 @@ class _Scan:
         self.out.candidates += 1
         language, exposure = classify(ref.rel)
         f = SourceFile(rel=ref.rel, data=data, language=language, exposure=exposure, tags=tags)
-        try:
-            hits = self._analyse(f)
-        except MalformedInput as exc:
-            self.out.skipped.append(SkippedTarget(ref.rel, "malformed", str(exc)))
-            return
-        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the scan
-            detail = f"{type(exc).__name__} in analysis; please report it"
-            self.out.skipped.append(SkippedTarget(ref.rel, "analyser-error", detail))
-            return
+        hits = self._analyse(f)
         if f.latin1:
             self.out.skipped.append(
                 SkippedTarget(ref.rel, "invalid-utf8", "not UTF-8: analysed as Latin-1")
@@ -155,15 +147,34 @@ class _Scan:
         hits: list[Hit] = []
         sites: list[IntegrationSite] = []
         for analyser in self.first:
-            _run(analyser, f, self.catalog, hits, sites)
+            self._run(analyser, f, hits, sites)
         f.sites = tuple(sorted(set(sites), key=lambda s: (s.line, s.provider, s.host)))
         for analyser in self.second:
-            _run(analyser, f, self.catalog, hits, sites)
+            self._run(analyser, f, hits, sites)
         for site in f.sites:
             self.out.sites.append(LocatedSite(f.rel, site))
             evidence = mask_line(f.line_text(site.line), self.catalog)
             hits.extend(site_hits(site, self.catalog, evidence))
         return hits
+
+    def _run(
+        self, analyser: Analyser, f: SourceFile, hits: list[Hit], sites: list[IntegrationSite]
+    ) -> None:
+        """One analyser on one file; its failure skips only its own part of the analysis."""
+        if not (analyser.tags & f.tags) or not analyser.wants(f):
+            return
+        found: list[Hit | IntegrationSite] = []
+        try:
+            found.extend(analyser.analyse(f, self.catalog))
+        except MalformedInput as exc:
+            self.out.skipped.append(SkippedTarget(f.rel, "malformed", exc.reason))
+            return
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the scan
+            detail = f"{type(exc).__name__} in {analyser.name}; please report it"
+            self.out.skipped.append(SkippedTarget(f.rel, "analyser-error", detail))
+            return
+        for output in found:
+            (hits if isinstance(output, Hit) else sites).append(output)  # type: ignore[arg-type]
 
     def _file_findings(self, f: SourceFile, hits: list[Hit]) -> None:
         marks = find_suppressions(f.text)
@@ -230,7 +241,7 @@ class _Scan:
         for root in self.request.roots:
             label = os.path.relpath(root, base) if len(self.request.roots) > 1 else "."
             found.append(platform.detect_root(root, label.replace(os.sep, "/")))
-        found.extend(platform.nested(base, ".", (r.rel for r in refs)))
+        found.extend(platform.nested(base, (r.rel for r in refs)))
         unique = {(p.kind, p.root): p for p in found}
         return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[1], k[0])))
 
@@ -250,22 +261,6 @@ class _Scan:
             warnings=tuple(out.warnings),
             rules=tuple(_rule_info(self.catalog, r) for r in sorted(used)),
         )
-
-
-def _run(
-    analyser: Analyser,
-    f: SourceFile,
-    catalog: Catalog,
-    hits: list[Hit],
-    sites: list[IntegrationSite],
-) -> None:
-    if not (analyser.tags & f.tags) or not analyser.wants(f):
-        return
-    for output in analyser.analyse(f, catalog):
-        if isinstance(output, Hit):
-            hits.append(output)
-        else:
-            sites.append(output)
 
 
 def _rule_info(catalog: Catalog, rule_id: str) -> RuleInfo:

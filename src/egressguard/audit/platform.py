@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from egressguard.model import Platform, PlatformKind
 
@@ -74,25 +74,20 @@ def _registration_kind(path: Path) -> PlatformKind | None:
     return PlatformKind.MAGENTO2_MODULE if m.group(1) == b"MODULE" else PlatformKind.MAGENTO2_THEME
 
 
-def nested(root: Path, base_label: str, rels: Iterable[str]) -> list[Platform]:
+def nested(root: Path, rels: Iterable[str]) -> list[Platform]:
     """Magento modules/themes, Shopify themes and apps below the root (not the root itself)."""
     out: list[Platform] = []
     for rel in rels:
-        p = PurePosixPath(rel)
-        parent = str(p.parent)
-        if parent in ("", "."):
+        parent, _, name = rel.rpartition("/")
+        if not parent:
             continue
-        if p.name == "registration.php":
-            kind = _registration_kind(root / _strip(rel, base_label))
+        if name == "registration.php":
+            kind = _registration_kind(root / rel)
             if kind is not None:
                 out.append(Platform(kind, parent, "registration.php"))
-        elif p.name.startswith("shopify.app") and p.suffix == ".toml":
-            out.append(Platform(PlatformKind.SHOPIFY_APP, parent, p.name))
-        elif p.name == "theme.liquid" and p.parent.name == "layout":
-            out.append(Platform(PlatformKind.SHOPIFY_THEME, str(p.parent.parent), "layout/theme.liquid"))
+        elif name.startswith("shopify.app") and name.endswith(".toml"):
+            out.append(Platform(PlatformKind.SHOPIFY_APP, parent, name))
+        elif name == "theme.liquid" and parent.endswith("layout"):
+            theme = parent.rpartition("/")[0] or "."
+            out.append(Platform(PlatformKind.SHOPIFY_THEME, theme, "layout/theme.liquid"))
     return out
-
-
-def _strip(rel: str, base_label: str) -> str:
-    prefix = base_label.rstrip("/") + "/"
-    return rel[len(prefix):] if base_label not in ("", ".") and rel.startswith(prefix) else rel

@@ -15,7 +15,7 @@ import errno
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import translate
 from pathlib import Path
 
@@ -34,7 +34,6 @@ BINARY_SUFFIXES = frozenset(
 class FileRef:
     path: str  # absolute path as the OS sees it
     rel: str  # POSIX path relative to the report base
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,50 +66,76 @@ def compile_globs(globs: Sequence[str]) -> re.Pattern[str] | None:
 
 def walk(root: Path, base: Path, policy: WalkPolicy) -> Iterator[FileRef | SkippedTarget]:
     """Every file under `root` (or `root` itself if it is a file), depth-first, sorted."""
+    root_rel = _rel(str(root), base)
     if root.is_file():
-        yield from _file_entry(str(root), _rel(str(root), base), policy)
+        yield from _file_entry(str(root), root_rel, policy)
         return
-    seen: set[tuple[int, int]] = set()
-    stack = [str(root)]
+    links = _Links(os.path.realpath(root))
+    stack = [(str(root), "" if root_rel == "." else root_rel + "/", links.root)]
     while stack:
-        directory = stack.pop()
-        yield from _scan_dir(directory, base, policy, seen, stack)
+        directory, prefix, real = stack.pop()
+        yield from _scan_dir(directory, prefix, real, policy, links, stack)
 
 
 def _rel(path: str, base: Path) -> str:
-    rel = os.path.relpath(path, base)
-    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+    """POSIX path of `path` relative to `base` (called once per root, not per file)."""
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+@dataclass
+class _Links:
+    """Symlinked directories: a link into the tree is not followed (its target is scanned
+    already or is an ancestor: a loop); a link out of the tree is followed once."""
+
+    root: str
+    followed: set[str] = field(default_factory=set)
+
+    def check(self, link: str, here_real: str) -> str | None:
+        """None to follow the link, else the skip reason."""
+        target = os.path.realpath(link)
+        if _inside(here_real, target):
+            return "symlink-loop"
+        if _inside(target, self.root) or target in self.followed:
+            return "symlink-duplicate"
+        self.followed.add(target)
+        return None
+
+
+def _inside(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor.rstrip("/") + "/")
 
 
 def _scan_dir(
     directory: str,
-    base: Path,
+    prefix: str,
+    real: str,
     policy: WalkPolicy,
-    seen: set[tuple[int, int]],
-    stack: list[str],
+    links: _Links,
+    stack: list[tuple[str, str, str]],
 ) -> Iterator[FileRef | SkippedTarget]:
+    """One directory; `prefix` is its POSIX path relative to the base, with a trailing slash,
+    `real` its resolved path."""
     try:
-        st = os.stat(directory)
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            yield SkippedTarget(_rel(directory, base), "symlink-loop", "directory already visited")
-            return
-        seen.add(key)
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        yield SkippedTarget(_rel(directory, base), "unreadable", _os_reason(exc))
+        yield SkippedTarget(prefix.rstrip("/") or ".", "unreadable", _os_reason(exc))
         return
-    subdirs: list[str] = []
+    subdirs: list[tuple[str, str, str]] = []
     for entry in entries:
-        yield from _entry(entry, base, policy, subdirs)
+        rel = prefix + entry.name
+        yield from _entry(entry, rel, real, policy, links, subdirs)
     stack.extend(reversed(subdirs))
 
 
 def _entry(
-    entry: os.DirEntry[str], base: Path, policy: WalkPolicy, subdirs: list[str]
+    entry: os.DirEntry[str],
+    rel: str,
+    real: str,
+    policy: WalkPolicy,
+    links: _Links,
+    subdirs: list[tuple[str, str, str]],
 ) -> Iterator[FileRef | SkippedTarget]:
-    rel = _rel(entry.path, base)
     try:
         is_dir = entry.is_dir()
         is_file = not is_dir and entry.is_file()
@@ -120,8 +145,14 @@ def _entry(
     if policy.exclude is not None and policy.exclude.fullmatch(rel):
         yield SkippedTarget(rel + ("/" if is_dir else ""), "excluded", "matches an exclude pattern")
         return
-    if is_dir:
-        subdirs.append(entry.path)
+    if is_dir and entry.is_symlink():
+        reason = links.check(entry.path, real)
+        if reason is not None:
+            yield SkippedTarget(rel, reason, "symbolic link to a directory scanned elsewhere")
+            return
+        subdirs.append((entry.path, rel + "/", os.path.realpath(entry.path)))
+    elif is_dir:
+        subdirs.append((entry.path, rel + "/", real + "/" + entry.name))
     elif is_file:
         yield from _file_entry(entry.path, rel, policy)
     elif entry.is_symlink():
@@ -135,23 +166,18 @@ def _file_entry(path: str, rel: str, policy: WalkPolicy) -> Iterator[FileRef | S
     if suffix in BINARY_SUFFIXES:
         yield SkippedTarget(rel, "binary", f"{suffix} files hold no source text")
         return
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        yield SkippedTarget(rel, "unreadable", _os_reason(exc))
-        return
-    if size > policy.max_file_size:
-        detail = f"{size} bytes, over the {policy.max_file_size}-byte cap (--max-file-size)"
-        yield SkippedTarget(rel, "too-large", detail)
-        return
-    yield FileRef(path, rel, size)
+    yield FileRef(path, rel)
 
 
 def read(ref: FileRef, max_size: int) -> bytes | SkippedTarget:
-    """The file's bytes, or why it cannot be analysed (unreadable, binary, grew past the cap)."""
+    """The file's bytes, or why it cannot be analysed (unreadable, too large, binary)."""
     try:
         fd = os.open(ref.path, os.O_RDONLY)
         try:
+            size = os.fstat(fd).st_size
+            if size > max_size:
+                detail = f"{size} bytes, over the {max_size}-byte cap (--max-file-size)"
+                return SkippedTarget(ref.rel, "too-large", detail)
             data = _read_all(fd, max_size + 1)
         finally:
             os.close(fd)

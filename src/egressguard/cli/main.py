@@ -15,7 +15,6 @@ from typing import Any, NoReturn, TextIO
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, Progress, report_base, run_audit
-from egressguard.audit.gitdiff import changed_files
 from egressguard.config import CONFIG_FILE_NAME, AuditSettings, load_settings, parse_fail_on
 from egressguard.errors import ConfigError, EgressGuardError
 from egressguard.model import ScanResult, Severity
@@ -135,6 +134,8 @@ def _request(args: argparse.Namespace, settings: AuditSettings) -> AuditRequest:
 
 
 def _diff_files(roots: tuple[Path, ...], rev: str) -> frozenset[str]:
+    from egressguard.audit.gitdiff import changed_files  # runs git: only loaded for --diff
+
     base = report_base(roots)
     names: set[str] = set()
     for root in roots:

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import assert_never
 
 from egressguard.model import ScanResult
-from egressguard.report import html, json_report, markdown, sarif, terminal
 
 __all__ = ["ReportFormat", "render"]
 
@@ -29,15 +28,27 @@ def render(fmt: ReportFormat, result: ScanResult, *, color: bool = False, width:
     """The report in format `fmt`; `color` and `width` only affect the terminal format.
 
     Raises ReportError when the result cannot be rendered (e.g. a non-finite duration).
+    Each format's module is imported when first used: a JSON-only CI run never pays for
+    Jinja2 or rich.
     """
     if fmt is ReportFormat.TERMINAL:
+        from egressguard.report import terminal
+
         return terminal.render(result, color=color, width=width)
     if fmt is ReportFormat.JSON:
+        from egressguard.report import json_report
+
         return json_report.render(result)
     if fmt is ReportFormat.SARIF:
+        from egressguard.report import sarif
+
         return sarif.render(result)
     if fmt is ReportFormat.HTML:
+        from egressguard.report import html
+
         return html.render(result)
     if fmt is ReportFormat.MARKDOWN:
+        from egressguard.report import markdown
+
         return markdown.render(result)
     assert_never(fmt)
