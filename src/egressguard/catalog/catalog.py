@@ -18,6 +18,7 @@ _HOST_TOKEN = re.compile(
     r"(?::(\d{1,5}))?(?![\w-]|\.[a-z0-9])",
     re.IGNORECASE,
 )
+_CACHE_LIMIT = 8192
 _MIN_FRAGMENT = 8  # shorter host fragments are too common to be prefilter literals
 # Cloud domains shared by thousands of services: never a prefilter literal on their own.
 _SHARED_DOMAINS = frozenset({"amazonaws.com", "googleapis.com", "azure.com", "cloudfront.net"})
@@ -28,6 +29,7 @@ class Catalog:
 
     __slots__ = (
         "_by_id",
+        "_host_cache",
         "_hosts",
         "_sdks",
         "_widget_hosts",
@@ -54,6 +56,7 @@ class Catalog:
         )
         self._widget_hosts = HostIndex([(w, r, False) for w in widgets for r in w.hosts])
         self._sdks = {(s.ecosystem, s.package): p for p in providers for s in p.sdks}
+        self._host_cache: dict[str, HostMatch | None] = {}
 
     def provider(self, provider_id: str) -> Provider:
         try:
@@ -69,6 +72,16 @@ class Catalog:
 
     def classify_host(self, host: str) -> HostMatch | None:
         """The provider and processing region of a host ("host" or "host:port"), or None."""
+        try:
+            return self._host_cache[host]
+        except KeyError:
+            pass
+        if len(self._host_cache) >= _CACHE_LIMIT:
+            self._host_cache.clear()
+        found = self._host_cache[host] = self._classify_host(host)
+        return found
+
+    def _classify_host(self, host: str) -> HostMatch | None:
         split = split_host(host)
         if split is None:
             return None
@@ -106,6 +119,9 @@ class Catalog:
         `classify_host` of it gives the same answer. Hosts of catch-all providers (private IPs,
         *.local) are reported only when followed by a path matching `requires_path`.
         """
+        lower = text.lower()
+        if not (self._hosts.may_occur_in(lower) or self._widget_hosts.may_occur_in(lower)):
+            return
         for m in _HOST_TOKEN.finditer(text):
             name = m.group(1)
             if (

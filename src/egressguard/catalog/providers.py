@@ -10,6 +10,9 @@ from egressguard.model import Region
 
 ECOSYSTEMS = ("composer", "npm")
 _JURISDICTION = re.compile(r"[A-Z]{2}|-")
+# Hosts are lower-cased before matching, so host patterns need no inline flags; named groups
+# and back-references have no use in a host pattern (and Hyperscan rejects back-references).
+_UNSUPPORTED = re.compile(r"\(\?[aiLmsux-]|\(\?P|\\[1-9]")
 _PROVIDER_REQUIRED = ("id", "name", "jurisdiction", "region", "eu_option", "eu_remediation")
 _PROVIDER_OPTIONAL = ("hosts", "sdks", "keywords", "requires_path", "samples")
 _WIDGET_REQUIRED = ("id", "name", "jurisdiction", "region", "hosts", "ai")
@@ -71,6 +74,8 @@ def parse_host_rule(entry: Fields, default_region: Region) -> HostRule:
         pattern = re.escape(host)
     else:
         pattern = entry.text("pattern")
+        if _UNSUPPORTED.search(pattern):
+            raise entry.error(f"'pattern' {pattern!r}: no inline flags, named groups or backrefs")
     return HostRule(
         pattern=pattern,
         region=entry.enum("region", Region, default_region),
