@@ -1,0 +1,139 @@
+"""Render docs/providers.md from the catalogue facts (kept current by test_providers_doc.py).
+
+.venv/bin/python tests/catalog/providers_doc.py     # rewrite docs/providers.md
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from egressguard.catalog import Catalog, load_catalog
+from egressguard.catalog.hosts import literal_of
+from egressguard.catalog.schema import HostRule
+
+# Sources as named in the compliance crosswalk, section 7 (vendor documentation it cites).
+SOURCES = {
+    "openai": (
+        "developers.openai.com/api/docs/guides/data-residency; help.openai.com/en/articles/10503543"
+    ),
+    "azure-openai": "learn.microsoft.com/azure/ai-services/openai/how-to/deployment-types",
+    "anthropic": "platform.claude.com/docs/en/manage-claude/data-residency",
+    "google-gemini": "firebase.google.com/docs/ai-logic/locations",
+    "google-vertex": "docs.cloud.google.com/vertex-ai/generative-ai/docs/learn/data-residency",
+    "aws-bedrock": (
+        "docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html"
+    ),
+    "mistral": "docs.mistral.ai/studio-api/regional-inference",
+    "cohere": "cohere.com/privacy; docs.cohere.com/docs/model-vault/regions",
+    "aleph-alpha": "github.com/Aleph-Alpha/aleph-alpha-client; aleph-alpha.com/privacy-policy",
+    "deepseek": "DeepSeek privacy policy and press reports [2nd]",
+    "groq": "press summaries [2nd]",
+    "together": "docs.together.ai/docs/privacy-and-security",
+    "perplexity": "docs.perplexity.ai/docs/resources/privacy-security",
+    "huggingface": (
+        "huggingface.co/docs/api-inference/security; huggingface.co/docs/inference-endpoints"
+    ),
+}
+LOCAL = {"ollama", "vllm", "llamacpp", "self-hosted"}
+NOT_IN_CROSSWALK = "**verify** (not in the crosswalk)"
+
+HEADER = """\
+# AI providers and widgets in the EgressGuard catalogue
+
+Generated from `src/egressguard/catalog/providers.toml` by `tests/catalog/providers_doc.py`;
+do not edit by hand. Facts come from the compliance crosswalk (section 7) where it has them;
+anything else is marked **verify**. Hosts whose note says "verify" are marked likewise.
+
+Regions: `eu` processing in the EU/EEA; `us` United States; `cn` China; `global` no
+location control, or a pinned third country outside the EU other than US/CN (London, Zürich,
+Tokyo ...); `local` the shop's own hosts; `unknown` the host does not tell.
+Host patterns are regular expressions over the whole host name.
+"""
+
+
+def _host(rule: HostRule) -> str:
+    shown = literal_of(rule.pattern) or rule.pattern
+    port = f":{rule.port}" if rule.port else ""
+    mark = " **verify**" if "verify" in rule.note else ""
+    return f"`{shown}{port}` ({rule.region}){mark}"
+
+
+def _eu(option: bool, remediation: str) -> str:
+    return f"yes: {remediation}" if option else f"no. {remediation}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def provider_rows(catalog: Catalog) -> list[str]:
+    rows = [
+        "| Provider | Hosts (region) | Jurisdiction | Default region | EU option | Source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in catalog.providers:
+        hosts = "<br>".join(_host(r) for r in p.hosts) or "(no host: framework, see SDKs)"
+        source = SOURCES.get(p.id, "own hosts" if p.id in LOCAL else NOT_IN_CROSSWALK)
+        cells = [
+            f"{p.name} (`{p.id}`)",
+            hosts,
+            p.jurisdiction,
+            str(p.region),
+            _eu(p.eu_option, p.eu_remediation),
+            source,
+        ]
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return rows
+
+
+def widget_rows(catalog: Catalog) -> list[str]:
+    rows = [
+        "| Widget | Hosts (region) | Jurisdiction | Default region | AI product |",
+        "|---|---|---|---|---|",
+    ]
+    for w in catalog.widgets:
+        hosts = "<br>".join(_host(r) for r in w.hosts)
+        cells = [
+            f"{w.name} (`{w.id}`)",
+            hosts,
+            f"{w.jurisdiction} **verify**",
+            str(w.region),
+            "yes" if w.ai else "no",
+        ]
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return rows
+
+
+def sdk_rows(catalog: Catalog) -> list[str]:
+    rows = ["| Provider | composer | npm |", "|---|---|---|"]
+    for p in catalog.providers:
+        if p.sdks:
+            composer = ", ".join(f"`{s.package}`" for s in p.sdks if s.ecosystem == "composer")
+            npm = ", ".join(f"`{s.package}`" for s in p.sdks if s.ecosystem == "npm")
+            rows.append(f"| `{p.id}` | {composer} | {npm} |")
+    return rows
+
+
+def render(catalog: Catalog) -> str:
+    parts = [
+        HEADER,
+        "## Providers\n",
+        *provider_rows(catalog),
+        "\n## SDK packages\n",
+        "`@scope/*` covers the rest of an npm scope; provider-specific framework packages "
+        "(`@langchain/openai`, `@ai-sdk/anthropic`) map to the provider itself.\n",
+        *sdk_rows(catalog),
+        "\n## Widgets (third-party chat/AI scripts)\n",
+        "Public knowledge, not in the crosswalk: every jurisdiction and region here is "
+        "**verify**.\n",
+        *widget_rows(catalog),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def target() -> Path:
+    return Path(__file__).resolve().parents[2] / "docs" / "providers.md"
+
+
+if __name__ == "__main__":
+    target().write_text(render(load_catalog()), encoding="utf-8")
