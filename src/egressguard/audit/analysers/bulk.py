@@ -49,7 +49,7 @@ BULK_SOURCES: tuple[BulkSource, ...] = (
         collection=True,
     ),
     BulkSource(
-        r"\$\w*[Cc]ollection\w*\s*->\s*(?:load\s*\(\s*\)\s*->\s*)?(?:getData|toArray|getItems)"
+        r"\$(?:this\s*->\s*)?\w*[Cc]ollection\w*\s*->\s*(?:load\s*\(\s*\)\s*->\s*)?(?:getData|toArray|getItems)"
         r"\s*\(\s*\)",
         "a whole collection",
         collection=True,

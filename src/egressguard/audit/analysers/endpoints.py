@@ -55,8 +55,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("chat-widget", r"\bchat|\bassistant\b|\bconversation|\bwidget"),
 )
 FEATURE_NOISE = re.compile(
-    r"[a-z][\w+.-]*://[^\s'\"`<>]*"  # URLs: /chat/completions says nothing
-    r"|chat\s*\(\s*\)|chat[./_]completions?|\w*chatcompletion\w*"
+    r"(?<![\w+.-])[a-z][\w+.-]*://[^\s'\"`<>]*"  # URLs: /chat/completions says nothing
+    r"|chat\s*\(\s*\)|chat[./_]completions?|chatcompletion\w*"
     r"|chat(?:openai|anthropic|mistralai|ollama|groq|cohere|google\w*|bedrock\w*|vertexai)"
     r"|ollama\.chat|role['\"]?\s*(?:=>|:)\s*['\"](?:assistant|system|user)",
     re.IGNORECASE,
@@ -139,6 +139,8 @@ _HOST_TAIL = re.compile(r"[A-Za-z0-9.-]*(?::\d{1,5}(?!\d))?")
 _DEFINITION = re.compile(
     r"""(?P<name>[A-Za-z_]\w*)['"]?\s*(?:=>|=|,|:)\s*['"`](?:[a-z]+:)?/*$""", re.IGNORECASE
 )
+_NAME_REACH = 120  # characters before a URL literal searched for the name it is assigned to
+_LINE_REACH = 300  # characters either side of a name searched for a request
 _SCHEME_BEFORE = re.compile(r"[a-z]+:/*$|/+$", re.IGNORECASE)
 # A line that sends a request or builds a URL from a name.
 _CALL_CONTEXT = re.compile(
@@ -159,6 +161,8 @@ _USAGE_LANGUAGES = frozenset(
         Language.HTML,
     }
 )
+# Languages whose hosts only count inside string literals.
+_STRING_HOSTS = frozenset({Language.PHP, Language.JAVASCRIPT, Language.TYPESCRIPT})
 _MARKUP = frozenset({Language.PHTML, Language.LIQUID, Language.HTML})
 _SCRIPT = re.compile(r"<script\b[^>]*>[\s\S]*?(?:</script\s*>|\Z)", re.IGNORECASE)
 _CLASS_NAME = re.compile(r"\b(?:class|interface|trait)\s+([A-Za-z_]\w*)")
@@ -183,7 +187,11 @@ class EndpointAnalyser:
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[IntegrationSite]:
         view = code_view(f.text, f.language)
-        candidates = [*_host_candidates(view.code, catalog), *_local_candidates(view.code, catalog)]
+        strings_only = f.language in _STRING_HOSTS
+        candidates = [
+            *_host_candidates(view, catalog, strings_only),
+            *_local_candidates(view.code, catalog),
+        ]
         if f.language in _USAGE_LANGUAGES:
             candidates += _constant_candidates(f, view, candidates)
         candidates += _sdk_candidates(view, catalog)
@@ -251,9 +259,12 @@ def _host_token(code: str, offset: int) -> tuple[int, str]:
     return start, code[start:end].strip(".-")
 
 
-def _host_candidates(code: str, catalog: Catalog) -> Iterator[_Candidate]:
+def _host_candidates(view: CodeView, catalog: Catalog, strings_only: bool) -> Iterator[_Candidate]:
+    code = view.code
     for offset, _host in catalog.find_hosts(code):
         start, token = _host_token(code, offset)
+        if strings_only and view.bare[start] == code[start]:
+            continue  # `ollama.chat(` is a member call, not a host: code hosts sit in strings
         if (start > 0 and code[start - 1] == "@") or is_private_host(token):
             continue  # an e-mail address; private hosts are the local detector's
         match = catalog.classify_host(token)
@@ -284,7 +295,8 @@ def _constant_candidates(
     defined: dict[str, _Candidate] = {}
     for c in found:
         line_start = view.code.rfind("\n", 0, c.offset) + 1
-        m = _DEFINITION.search(view.code, line_start, _literal_start(view.code, c.offset))
+        literal = _literal_start(view.code, c.offset)
+        m = _DEFINITION.search(view.code, max(line_start, literal - _NAME_REACH), literal)
         if m is not None:
             defined.setdefault(m.group("name"), c)
     if not defined:
@@ -306,9 +318,11 @@ def _literal_start(code: str, offset: int) -> int:
 
 
 def _line(code: str, offset: int) -> str:
-    start = code.rfind("\n", 0, offset) + 1
-    end = code.find("\n", offset)
-    return code[start : end if end != -1 else len(code)]
+    """The line around `offset`, at most _LINE_REACH characters either side (minified JS)."""
+    lo = max(0, offset - _LINE_REACH)
+    start = code.rfind("\n", lo, offset) + 1 or lo
+    end = code.find("\n", offset, offset + _LINE_REACH)
+    return code[start : end if end != -1 else offset + _LINE_REACH]
 
 
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:

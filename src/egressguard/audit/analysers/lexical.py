@@ -63,7 +63,6 @@ _PATTERNS: dict[Language, re.Pattern[str]] = {
     Language.TOML: _CONF,
 }
 
-_NOT_NEWLINE = re.compile(r"[^\n]")
 _BRACE = re.compile(r"[{}]")
 _FUNCTION_HEADER = re.compile(
     r"\bfunction\b[^{]*$"  # PHP/JS functions, methods and closures
@@ -83,7 +82,9 @@ class CodeView:
 
 
 def _blank(s: str) -> str:
-    return _NOT_NEWLINE.sub(" ", s)
+    if "\n" not in s:
+        return " " * len(s)
+    return "\n".join(" " * len(part) for part in s.split("\n"))
 
 
 def _blank_inside(s: str) -> str:
