@@ -9,7 +9,7 @@ disable_rules = ["ai-script-on-storefront"]
 [severity]                                           # per-rule severity overrides
 ai-call-without-audit-log = "low"
 
-[[providers]]                                        # custom providers, same schema as the catalogue
+[[providers]]                              # custom providers, same schema as the catalogue
 id = "acme-llm"
 ...
 ```

@@ -2,8 +2,8 @@
 
     EgressGuardError
      +-- ConfigError          a configuration file or command-line value is invalid
-     +-- CatalogError         a packaged or user data file (providers, secret rules, rules) is invalid;
-     |                        the message starts with the entry id
+     +-- CatalogError         a packaged or user data file (providers, secret rules, rules)
+     |                        is invalid; the message starts with the entry id
      +-- SourceError          a scan root cannot be walked at all (not found, not a directory)
      +-- BaselineError        a baseline file cannot be read or has an unknown version
      +-- GitError             `--diff REV` could not ask git for the changed files

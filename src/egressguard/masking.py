@@ -28,7 +28,7 @@ def mask(value: str) -> str:
     head = min(8, n // 4)
     tail = 2 if n >= 16 else 0
     hidden = n - head - tail
-    return f"{value[:head]}{_ELLIPSIS}[{hidden}]{_ELLIPSIS}{value[n - tail:] if tail else ''}"
+    return f"{value[:head]}{_ELLIPSIS}[{hidden}]{_ELLIPSIS}{value[n - tail :] if tail else ''}"
 
 
 def redact(text: str, value: str) -> str:

@@ -140,7 +140,7 @@ def test_sdk_provider(catalog: Catalog, ecosystem: str, package: str, provider: 
 def test_prefilter_literals_are_short_and_distinctive(catalog: Catalog) -> None:
     literals = catalog.prefilter_literals()
     tags = {tag for tag, _, _ in literals}
-    assert tags == {"ai", "key", "sdk", "widget"}
+    assert tags == {"ai", "key", "sdk", "widget", "cred"}
     too_common = {b"ai", b"gpt", b"llm", b"chat", b"api", b"key", b"amazonaws.com", b"azure"}
     for tag, literal, _ in literals:
         assert literal.lower() not in too_common, (tag, literal)

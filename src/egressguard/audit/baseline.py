@@ -43,11 +43,14 @@ def load_baseline(path: Path) -> frozenset[str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("version") != BASELINE_VERSION:
+        version = doc.get("version") if isinstance(doc, dict) else "?"
         raise BaselineError(
-            f"{path}: unsupported baseline version {doc.get('version') if isinstance(doc, dict) else '?'}"
-            f" (this EgressGuard writes version {BASELINE_VERSION}; re-create it with `egressguard baseline`)"
+            f"{path}: unsupported baseline version {version} (this EgressGuard writes version "
+            f"{BASELINE_VERSION}; re-create it with `egressguard baseline`)"
         )
     entries = doc.get("findings")
     if not isinstance(entries, list):
         raise BaselineError(f"{path}: 'findings' must be a list")
-    return frozenset(str(e["fingerprint"]) for e in entries if isinstance(e, dict) and "fingerprint" in e)
+    return frozenset(
+        str(e["fingerprint"]) for e in entries if isinstance(e, dict) and "fingerprint" in e
+    )

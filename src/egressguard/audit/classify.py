@@ -34,7 +34,9 @@ _BY_SUFFIX: dict[str, Language] = {
 }
 
 # Shopify theme folders whose files end up in the storefront.
-_SHOPIFY_PUBLIC_DIRS = frozenset({"assets", "snippets", "sections", "layout", "templates", "blocks"})
+_SHOPIFY_PUBLIC_DIRS = frozenset(
+    {"assets", "snippets", "sections", "layout", "templates", "blocks"}
+)
 _CONFIG_FILES = frozenset({"app/etc/env.php", "app/etc/config.php"})
 
 

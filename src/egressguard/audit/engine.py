@@ -169,7 +169,7 @@ class _Scan:
         except MalformedInput as exc:
             self.out.skipped.append(SkippedTarget(f.rel, "malformed", exc.reason))
             return
-        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the scan
+        except Exception as exc:
             detail = f"{type(exc).__name__} in {analyser.name}; please report it"
             self.out.skipped.append(SkippedTarget(f.rel, "analyser-error", detail))
             return

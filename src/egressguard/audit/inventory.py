@@ -41,7 +41,7 @@ def site_hits(site: IntegrationSite, catalog: Catalog, evidence: str) -> Iterato
     yield Hit(
         rule="ai-endpoint",
         line=site.line,
-        message=f"{provider.name} endpoint {site.host} called from {where} (feature: {site.feature})",
+        message=f"{provider.name} endpoint {site.host} used in {where} (feature: {site.feature})",
         evidence=evidence,
         key=f"{site.provider}|{site.host}|{site.runs_in}",
         provider=site.provider,
@@ -56,8 +56,8 @@ def site_hits(site: IntegrationSite, catalog: Catalog, evidence: str) -> Iterato
         line=site.line,
         message=(
             f"{provider.name} at {site.host} processes data in region '{region}' "
-            f"(company jurisdiction {provider.jurisdiction}): personal data sent here is a transfer "
-            "outside the EU/EEA that needs a Chapter V tool (GDPR Art. 44-46)"
+            f"(company jurisdiction {provider.jurisdiction}): personal data sent here is a "
+            "transfer outside the EU/EEA that needs a Chapter V tool (GDPR Art. 44-46)"
         ),
         evidence=evidence,
         key=f"{site.provider}|{site.host}",
@@ -89,7 +89,8 @@ def _integration(
     provider_id, host, runs_in = key
     provider = catalog.provider(provider_id)
     match = catalog.classify_host(host)
-    locations = sorted({Location(s.file, s.site.line) for s in sites}, key=lambda l: (l.file, l.line))
+    places = {Location(s.file, s.site.line) for s in sites}
+    locations = sorted(places, key=lambda loc: (loc.file, loc.line))
     return Integration(
         provider=provider_id,
         provider_name=provider.name,

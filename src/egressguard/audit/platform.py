@@ -14,8 +14,13 @@ from pathlib import Path
 
 from egressguard.model import Platform, PlatformKind
 
-_MAGENTO_PACKAGES = ("magento/product-community-edition", "magento/product-enterprise-edition",
-                     "magento/magento2-base", "magento/magento2ce", "magento/magento2ee")
+_MAGENTO_PACKAGES = (
+    "magento/product-community-edition",
+    "magento/product-enterprise-edition",
+    "magento/magento2-base",
+    "magento/magento2ce",
+    "magento/magento2ee",
+)
 _REGISTRAR = re.compile(rb"ComponentRegistrar::(MODULE|THEME)\b")
 
 
@@ -58,7 +63,9 @@ def _shopify_app(root: Path) -> str:
 
 
 def _shopify_theme(root: Path) -> str:
-    if (root / "layout/theme.liquid").is_file() and (root / "config/settings_schema.json").is_file():
+    if (root / "layout/theme.liquid").is_file() and (
+        root / "config/settings_schema.json"
+    ).is_file():
         return "layout/theme.liquid + config/settings_schema.json"
     return ""
 

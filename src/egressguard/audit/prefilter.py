@@ -24,7 +24,7 @@ from egressguard.catalog import Catalog
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    tag: str
+    tags: frozenset[str]  # a literal may serve several tags ("generativelanguage": ai and key)
     literal: bytes
     caseless: bool
 
@@ -39,11 +39,11 @@ class Prefilter:
     patterns: tuple[Pattern, ...]
     _db: hyperscan.Database
     _scratch: hyperscan.Scratch = field(init=False)
-    _tags: tuple[str, ...] = field(init=False)
+    _tags: tuple[frozenset[str], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self._scratch = hyperscan.Scratch(self._db)
-        self._tags = tuple(p.tag for p in self.patterns)
+        self._tags = tuple(p.tags for p in self.patterns)
 
     def clone(self) -> Prefilter:
         return Prefilter(self.patterns, self._db)
@@ -59,17 +59,16 @@ class Prefilter:
         if not found:
             return frozenset()
         tags = self._tags
-        return frozenset(tags[i] for i in found)
+        return frozenset().union(*(tags[i] for i in found))
 
 
 def patterns_from(catalog: Catalog) -> tuple[Pattern, ...]:
     """The deduplicated pattern set of a catalogue, in a stable order."""
-    seen: dict[tuple[bytes, bool], Pattern] = {}
+    seen: dict[tuple[bytes, bool], tuple[bytes, set[str]]] = {}
     for tag, literal, caseless in catalog.prefilter_literals():
         key = (literal.lower() if caseless else literal, caseless)
-        if key not in seen:
-            seen[key] = Pattern(tag, literal, caseless)
-    return tuple(seen.values())
+        seen.setdefault(key, (literal, set()))[1].add(tag)
+    return tuple(Pattern(frozenset(tags), lit, key[1]) for key, (lit, tags) in seen.items())
 
 
 def build(catalog: Catalog) -> Prefilter:

@@ -23,10 +23,62 @@ from egressguard.model import SkippedTarget
 
 # Formats that never hold source code or configuration we can read as text.
 BINARY_SUFFIXES = frozenset(
-    ".png .jpg .jpeg .gif .webp .avif .ico .bmp .tif .tiff .psd .svgz "
-    ".woff .woff2 .ttf .otf .eot .mp3 .mp4 .webm .ogg .wav .mov .avi "
-    ".zip .gz .tgz .bz2 .xz .7z .rar .jar .phar .tar .pdf .doc .docx .xls .xlsx .ppt .pptx "
-    ".so .dll .dylib .exe .bin .o .a .class .pyc .wasm .sqlite .db .mo".split()
+    [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".ico",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".psd",
+        ".svgz",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".mp3",
+        ".mp4",
+        ".webm",
+        ".ogg",
+        ".wav",
+        ".mov",
+        ".avi",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".rar",
+        ".jar",
+        ".phar",
+        ".tar",
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".xls",
+        ".xlsx",
+        ".ppt",
+        ".pptx",
+        ".so",
+        ".dll",
+        ".dylib",
+        ".exe",
+        ".bin",
+        ".o",
+        ".a",
+        ".class",
+        ".pyc",
+        ".wasm",
+        ".sqlite",
+        ".db",
+        ".mo",
+    ]
 )
 
 
@@ -184,7 +236,9 @@ def read(ref: FileRef, max_size: int) -> bytes | SkippedTarget:
     except OSError as exc:
         return SkippedTarget(ref.rel, "unreadable", _os_reason(exc))
     if len(data) > max_size:
-        return SkippedTarget(ref.rel, "too-large", f"over the {max_size}-byte cap (--max-file-size)")
+        return SkippedTarget(
+            ref.rel, "too-large", f"over the {max_size}-byte cap (--max-file-size)"
+        )
     if b"\x00" in data[:8192]:
         return SkippedTarget(ref.rel, "binary", "NUL byte in the first 8 KiB")
     return data

@@ -33,6 +33,7 @@ class Catalog:
         "_hosts",
         "_sdks",
         "_widget_hosts",
+        "credential_words",
         "providers",
         "rules",
         "secrets",
@@ -45,8 +46,10 @@ class Catalog:
         widgets: tuple[Widget, ...],
         secrets: tuple[SecretRule, ...],
         rules: Mapping[str, RuleMeta],
+        credential_words: tuple[str, ...] = (),
     ) -> None:
         self.providers = providers
+        self.credential_words = credential_words
         self.widgets = widgets
         self.secrets = secrets
         self.rules: Mapping[str, RuleMeta] = MappingProxyType(dict(rules))
@@ -148,13 +151,14 @@ class Catalog:
         return host if self._widget_hosts.classify(host, port) is not None else None
 
     def prefilter_literals(self) -> list[tuple[str, bytes, bool]]:
-        """(tag, literal, caseless) for the prefilter: "ai", "key", "sdk" and "widget" literals."""
+        """(tag, literal, caseless) for the prefilter: "ai", "key", "sdk", "widget", "cred"."""
         out: list[tuple[str, bytes, bool]] = []
         out += [("ai", lit.encode(), True) for lit in _minimal(self._ai_literals())]
         out += [("key", lit.encode(), caseless) for lit, caseless in self._key_literals()]
         out += [("sdk", lit.encode(), False) for lit in _minimal(self._sdk_literals())]
         widget_hosts = [r for w in self.widgets for r in w.hosts]
         out += [("widget", lit.encode(), True) for lit in _minimal(_host_literals(widget_hosts))]
+        out += [("cred", word.encode(), True) for word in self.credential_words]
         return out
 
     def _ai_literals(self) -> list[str]:

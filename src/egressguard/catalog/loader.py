@@ -59,11 +59,13 @@ def catalog_from_toml(
     _only_tables(provider_doc, PROVIDERS_FILE, ("providers", "widgets"))
     packaged = _entries(provider_doc, "providers", parse_provider)
     custom = _parse_all(extra_providers, CUSTOM_PROVIDERS, parse_provider)
+    secrets_doc = parse_toml(secrets, SECRETS_FILE)
     catalog = Catalog(
         providers=merge_providers(packaged, custom),
         widgets=_entries(provider_doc, "widgets", parse_widget),
-        secrets=_secret_rules(parse_toml(secrets, SECRETS_FILE)),
+        secrets=_secret_rules(secrets_doc),
         rules=_rules(parse_toml(rules, RULES_FILE)),
+        credential_words=_credential_words(secrets_doc),
     )
     _check_references(catalog)
     check_hyperscan(hyperscan_patterns(catalog), verified_digests())
@@ -90,8 +92,15 @@ def merge_providers(
     return (*merged, *overrides.values())
 
 
+def _credential_words(doc: Mapping[str, object]) -> tuple[str, ...]:
+    words = doc.get("credential_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise CatalogError(f"{SECRETS_FILE}: credential_words must be a list of non-empty strings")
+    return tuple(words)
+
+
 def _secret_rules(doc: Mapping[str, object]) -> tuple[SecretRule, ...]:
-    _only_tables(doc, SECRETS_FILE, ("secrets",))
+    _only_tables(doc, SECRETS_FILE, ("secrets", "credential_words"))
     return _entries(doc, "secrets", parse_secret_rule)
 
 

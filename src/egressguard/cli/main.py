@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TextIO
 
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
-from egressguard.audit.engine import AuditRequest, Progress, report_base, run_audit
+from egressguard.audit.engine import AuditRequest, report_base, run_audit
 from egressguard.config import CONFIG_FILE_NAME, AuditSettings, load_settings, parse_fail_on
 from egressguard.errors import ConfigError, EgressGuardError
 from egressguard.model import ScanResult, Severity
@@ -51,7 +51,9 @@ class _OutputAction(argparse.Action):
 
 
 def _parser() -> _Parser:
-    p = _Parser(prog="egressguard", description="Find and stop leaks of shop data into AI services.")
+    p = _Parser(
+        prog="egressguard", description="Find and stop leaks of shop data into AI services."
+    )
     p.add_argument("--version", action="version", version=f"egressguard {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     audit = sub.add_parser("audit", help="audit Magento 2 / Shopify code for AI data-flow risks")
@@ -170,8 +172,7 @@ def _scan_with_progress(request: AuditRequest, show: bool) -> ScanResult:
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        callback: Progress = update
-        return run_audit(request, callback)
+        return run_audit(request, update)
 
 
 def _write(fmt: ReportFormat, result: ScanResult, path: Path | None) -> None:

@@ -61,16 +61,19 @@ def is_live_secret(secret: str, rule: SecretRule) -> bool:
     return is_live(rule, secret)
 
 
+_RENDER_TAGS = frozenset({"ai", "cred"})
+
+
 class SecretAnalyser:
     name = "secrets"
     # "key": a secret rule's keyword hit; "ai": AI words, for templates that render a secret.
-    tags = frozenset({"key", "ai"})
+    tags = frozenset({"key", "ai", "cred"})
     after_sites = False
 
     def wants(self, f: SourceFile) -> bool:
         if f.language is Language.SQL:  # owned by ConfigAtRestAnalyser
             return False
-        return "key" in f.tags or ("ai" in f.tags and rendered_secrets.handles(f))
+        return "key" in f.tags or (bool(f.tags & _RENDER_TAGS) and rendered_secrets.handles(f))
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Output]:
         found = list(find_keys(f, catalog))
