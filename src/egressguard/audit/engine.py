@@ -30,8 +30,10 @@ from egressguard.model import (
     Finding,
     Hit,
     IntegrationSite,
+    Language,
     Platform,
     RuleInfo,
+    RunsIn,
     ScanResult,
     ScanStats,
     SkippedTarget,
@@ -40,6 +42,10 @@ from egressguard.model import (
 )
 
 Progress = Callable[[int, int], None]  # (files done, files total)
+# Files that configure an endpoint rather than call it.
+_CONFIG_LANGS = frozenset(
+    {Language.XML, Language.ENV, Language.SQL, Language.JSON, Language.TOML, Language.YAML}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +157,14 @@ class _Scan:
         f.sites = tuple(sorted(set(sites), key=lambda s: (s.line, s.provider, s.host)))
         for analyser in self.second:
             self._run(analyser, f, hits, sites)
+        groups: dict[tuple[str, str, RunsIn], list[IntegrationSite]] = {}
         for site in f.sites:
             self.out.sites.append(LocatedSite(f.rel, site))
-            evidence = mask_line(f.line_text(site.line), self.catalog)
-            hits.extend(site_hits(site, self.catalog, evidence))
+            groups.setdefault((site.provider, site.host, site.runs_in), []).append(site)
+        for first, *others in groups.values():  # one inventory/residency finding per endpoint
+            evidence = mask_line(f.line_text(first.line), self.catalog)
+            more = [s.line for s in others]
+            hits.extend(site_hits(first, self.catalog, evidence, more, f.language in _CONFIG_LANGS))
         return hits
 
     def _run(

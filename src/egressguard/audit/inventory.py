@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from egressguard.catalog import Catalog
@@ -32,16 +32,26 @@ class LocatedSite:
     site: IntegrationSite
 
 
-def site_hits(site: IntegrationSite, catalog: Catalog, evidence: str) -> Iterator[Hit]:
-    """The inventory hit of a call site and, outside the EU or local hosts, its residency hit."""
+def site_hits(
+    site: IntegrationSite,
+    catalog: Catalog,
+    evidence: str,
+    more_lines: Sequence[int] = (),
+    configured: bool = False,
+) -> Iterator[Hit]:
+    """The inventory hit of an endpoint in a file (its first site; `more_lines` are the others)
+    and, outside the EU or local hosts, its residency hit."""
     provider = catalog.provider(site.provider)
     match = catalog.classify_host(site.host)
     region = match.region if match is not None else provider.region
-    where = _WHERE[site.runs_in]
+    where = "configuration" if configured else _WHERE[site.runs_in]
+    also = f"; also on line(s) {', '.join(map(str, more_lines))}" if more_lines else ""
     yield Hit(
         rule="ai-endpoint",
         line=site.line,
-        message=f"{provider.name} endpoint {site.host} used in {where} (feature: {site.feature})",
+        message=(
+            f"{provider.name} endpoint {site.host} used in {where} (feature: {site.feature}){also}"
+        ),
         evidence=evidence,
         key=f"{site.provider}|{site.host}|{site.runs_in}",
         provider=site.provider,
@@ -57,7 +67,7 @@ def site_hits(site: IntegrationSite, catalog: Catalog, evidence: str) -> Iterato
         message=(
             f"{provider.name} at {site.host} processes data in region '{region}' "
             f"(company jurisdiction {provider.jurisdiction}): personal data sent here is a "
-            "transfer outside the EU/EEA that needs a Chapter V tool (GDPR Art. 44-46)"
+            f"transfer outside the EU/EEA that needs a Chapter V tool (GDPR Art. 44-46){also}"
         ),
         evidence=evidence,
         key=f"{site.provider}|{site.host}",

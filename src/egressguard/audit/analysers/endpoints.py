@@ -97,7 +97,26 @@ SDK_CLIENTS: tuple[tuple[str, str], ...] = (
         "localhost:11434",
     ),
 )
-_SDK = re.compile("|".join(f"(?P<sdk{i}>{rx})" for i, (rx, _) in enumerate(SDK_CLIENTS)))
+# Literal words one of which every match of SDK_CLIENTS[i] contains (case-sensitive): a
+# pattern runs only on files holding one, so big files without SDK code cost one `in` each.
+_SDK_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("OpenAI::",),
+    ("OpenAI", "OpenAi"),
+    ("ChatOpenAI", "OpenAIEmbeddings"),
+    ("Anthropic",),
+    ("GoogleGenerativeAI", "GoogleGenAI", "Gemini::"),
+    ("VertexAI",),
+    ("Mistral",),
+    ("Cohere",),
+    ("HfInference", "InferenceClient"),
+    ("Groq",),
+    ("Bedrock",),
+    ("ollama.", "Ollama"),
+)
+_SDK = tuple(
+    (re.compile(rx), host, triggers)
+    for (rx, host), triggers in zip(SDK_CLIENTS, _SDK_TRIGGERS, strict=True)
+)
 _SDK_WINDOW = 600  # characters after the constructor searched for base URL / region
 
 _BEDROCK_REGION = re.compile(r"""\bregion['"]?\s*(?:=>|:|=)\s*['"]([a-z]{2}(?:-[a-z]+)+-\d)['"]""")
@@ -183,7 +202,8 @@ class EndpointAnalyser:
     after_sites = False
 
     def wants(self, f: SourceFile) -> bool:
-        return bool(f.tags & self.tags)
+        """Not documentation: a README naming api.openai.com calls nothing."""
+        return bool(f.tags & self.tags) and not _is_documentation(f.rel)
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[IntegrationSite]:
         view = code_view(f.text, f.language)
@@ -194,8 +214,18 @@ class EndpointAnalyser:
         ]
         if f.language in _USAGE_LANGUAGES:
             candidates += _constant_candidates(f, view, candidates)
-        candidates += _sdk_candidates(view, catalog)
+        if f.language in _USAGE_LANGUAGES:
+            candidates += _sdk_candidates(view, catalog)
         yield from _sites(f, candidates)
+
+
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
+_DOC_NAMES = frozenset({"readme", "changelog", "changes", "license", "copying", "authors"})
+
+
+def _is_documentation(rel: str) -> bool:
+    name = rel.rpartition("/")[2].lower()
+    return name.endswith(_DOC_SUFFIXES) or name in _DOC_NAMES
 
 
 def _sites(f: SourceFile, candidates: list[_Candidate]) -> Iterator[IntegrationSite]:
@@ -326,15 +356,17 @@ def _line(code: str, offset: int) -> str:
 
 
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:
-    for m in _SDK.finditer(view.code):
-        index = int((m.lastgroup or "sdk0")[3:])
-        window = _sdk_window(view, m.end())
-        host = _sdk_host(SDK_CLIENTS[index][1], window, catalog)
-        if host is None:
+    code = view.code
+    for pattern, default, triggers in _SDK:
+        if not any(t in code for t in triggers):
             continue
-        provider = _resolve(host, catalog)
-        if provider is not None:
-            yield _Candidate(m.start(), provider, host)
+        for m in pattern.finditer(code):
+            host = _sdk_host(default, _sdk_window(view, m.end()), catalog)
+            if host is None:
+                continue
+            provider = _resolve(host, catalog)
+            if provider is not None:
+                yield _Candidate(m.start(), provider, host)
 
 
 def _sdk_window(view: CodeView, start: int) -> str:

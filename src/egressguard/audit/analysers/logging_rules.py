@@ -66,7 +66,9 @@ _METADATA_NAME = re.compile(
 _METADATA_AFTER = re.compile(
     r"""\s*(?:->|\?->|\.|\?\.)\s*(?:getStatusCode|getReasonPhrase|getHeaders?|getHeaderLine"""
     r"""|getSize|status|statusCode|statusText|ok|length|usage|model|id|headers|count)\b"""
-    r"""|\s*\[\s*['"](?:usage|model|id|status|created|object|total_tokens)['"]"""
+    # token counts: OpenAI usage.total_tokens, Ollama eval_count / prompt_eval_count
+    r"""|\s*\[\s*['"](?:usage|model|id|status|created|object|total_tokens|prompt_tokens"""
+    r"""|completion_tokens|eval_count|prompt_eval_count|eval_duration|total_duration)['"]"""
     r"""|\s*:(?!:)"""  # a JS object key, not its value
 )
 _METADATA_BEFORE = re.compile(
