@@ -202,7 +202,7 @@ class EndpointAnalyser:
     after_sites = False
 
     def wants(self, f: SourceFile) -> bool:
-        """Not documentation: a README naming api.openai.com calls nothing."""
+        """Not documentation or lock files: a README naming api.openai.com calls nothing."""
         return bool(f.tags & self.tags) and not _is_documentation(f.rel)
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[IntegrationSite]:
@@ -220,12 +220,16 @@ class EndpointAnalyser:
 
 
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
-_DOC_NAMES = frozenset({"readme", "changelog", "changes", "license", "copying", "authors"})
+# Documentation and dependency lock files (their URLs are package downloads, not calls).
+_NOT_CODE = frozenset(
+    {"readme", "changelog", "changes", "license", "copying", "authors"}
+    | {"composer.lock", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "npm-shrinkwrap.json"}
+)
 
 
 def _is_documentation(rel: str) -> bool:
     name = rel.rpartition("/")[2].lower()
-    return name.endswith(_DOC_SUFFIXES) or name in _DOC_NAMES
+    return name.endswith(_DOC_SUFFIXES) or name in _NOT_CODE
 
 
 def _sites(f: SourceFile, candidates: list[_Candidate]) -> Iterator[IntegrationSite]:
