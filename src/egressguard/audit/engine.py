@@ -21,6 +21,7 @@ from egressguard.audit.classify import classify
 from egressguard.audit.excerpt import excerpt, mask_line
 from egressguard.audit.inventory import LocatedSite, integrations, site_hits, transfer_remediation
 from egressguard.audit.prefilter import Prefilter, build
+from egressguard.audit.project import Project
 from egressguard.audit.suppress import InlineSuppression, find_suppressions
 from egressguard.catalog import Catalog, load_catalog
 from egressguard.config import AuditSettings
@@ -86,6 +87,7 @@ def run_audit(request: AuditRequest, progress: Progress | None = None) -> ScanRe
     scan = _Scan(request, catalog, build(catalog), default_analysers())
     base = report_base(request.roots)
     refs = scan.collect(base)
+    scan.project = Project(base, frozenset(r.rel for r in refs), request.settings.max_file_size)
     scan.process(refs, progress)
     platforms = scan.platforms(base, refs)
     return scan.result(platforms, time.perf_counter() - started)
@@ -106,6 +108,7 @@ class _Scan:
         self.first = [a for a in analysers if not a.after_sites]
         self.second = [a for a in analysers if a.after_sites]
         self.out = _Collector()
+        self.project: Project | None = None
 
     def collect(self, base: Path) -> list[sources.FileRef]:
         policy = sources.WalkPolicy(
@@ -142,6 +145,7 @@ class _Scan:
         self.out.candidates += 1
         language, exposure = classify(ref.rel)
         f = SourceFile(rel=ref.rel, data=data, language=language, exposure=exposure, tags=tags)
+        f.project = self.project
         hits = self._analyse(f)
         if f.latin1:
             self.out.skipped.append(

@@ -19,6 +19,7 @@ from egressguard.errors import EgressGuardError
 from egressguard.model import Exposure, Hit, IntegrationSite, Language
 
 if TYPE_CHECKING:
+    from egressguard.audit.project import Project
     from egressguard.catalog import Catalog
 
 
@@ -46,6 +47,9 @@ class SourceFile:
     # AI call sites found in this file by the first-phase analysers (the endpoint analyser);
     # set by the engine before the second phase (`after_sites = True` analysers) runs.
     sites: tuple[IntegrationSite, ...] = ()
+    # The whole scanned tree, for analyses that follow code into another file (set by the
+    # engine; None in unit tests that analyse one file alone).
+    project: Project | None = None
     _text: str | None = None
     latin1: bool = False  # set when `text` had to fall back to Latin-1 (not valid UTF-8)
 

@@ -1,0 +1,107 @@
+"""DataFlowAnalyser: which shop data reaches each AI call in a file (rule data-flow-to-ai).
+
+Runs in the second phase, only on files with AI call sites (`f.sites`), in the languages a
+language module handles. Each module returns Flow values; flows into the same sink (AI call)
+become one finding whose categories are the union and whose trace is the path of the most
+severe source; every source is named in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from egressguard.audit.analysers.base import SourceFile
+from egressguard.audit.analysers.evidence import masked_line
+from egressguard.audit.dataflow.flow import Flow, flow_hit, severity
+from egressguard.model import Hit, Language, Region
+
+if TYPE_CHECKING:
+    from egressguard.catalog import Catalog
+
+FlowFinder = Callable[[SourceFile, "Catalog"], list[Flow]]
+
+
+def _finders() -> dict[Language, FlowFinder]:
+    """Language -> its flow finder (imported here so each language module stays independent)."""
+    from egressguard.audit.dataflow import javascript, liquid, php
+
+    return {
+        Language.PHP: php.find_flows,
+        Language.PHTML: php.find_flows,
+        Language.JAVASCRIPT: javascript.find_flows,
+        Language.TYPESCRIPT: javascript.find_flows,
+        Language.LIQUID: liquid.find_flows,
+        Language.HTML: liquid.find_flows,
+    }
+
+
+class DataFlowAnalyser:
+    """Sources -> propagation -> AI sinks, per file (rule data-flow-to-ai)."""
+
+    name = "dataflow"
+    tags = frozenset({"ai", "sdk"})
+    after_sites = True
+
+    def __init__(self) -> None:
+        self._finders = _finders()
+
+    def wants(self, f: SourceFile) -> bool:
+        return bool(f.sites) and f.language in self._finders
+
+    def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
+        flows = self._finders[f.language](f, catalog)
+        yield from grouped_hits(f, flows, catalog)
+
+
+def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
+    """Every flow in one file (for the precision/recall script and tests)."""
+    finder = _finders().get(f.language)
+    return finder(f, catalog) if finder is not None and f.sites else []
+
+
+def grouped_hits(f: SourceFile, flows: Sequence[Flow], catalog: Catalog) -> Iterator[Hit]:
+    by_sink: dict[tuple[int, str, str], list[Flow]] = {}
+    for flow in flows:
+        sink_line = flow.steps[-1].line if flow.steps else flow.site.line
+        by_sink.setdefault((sink_line, flow.site.provider, flow.site.host), []).append(flow)
+    for (line, _, host), group in sorted(by_sink.items()):
+        region = _region(host, group[0].site.provider, catalog)
+        logged = _logged(f, line)
+        worst = max(group, key=lambda fl: severity(fl.categories, region, logged).rank)
+        merged = Flow(
+            categories=frozenset().union(*(fl.categories for fl in group)),
+            steps=worst.steps,
+            site=worst.site,
+            source_line=worst.source_line,
+            confidence=min((fl.confidence for fl in group), key=_confidence_rank),
+        )
+        hit = flow_hit(merged, region, logged, masked_line(f, line, catalog))
+        sources = sorted({fl.steps[0].note for fl in group if fl.steps})
+        yield _with_sources(hit, sources)
+
+
+def _region(host: str, provider: str, catalog: Catalog) -> Region:
+    match = catalog.classify_host(host)
+    return match.region if match is not None else catalog.provider(provider).region
+
+
+def _logged(f: SourceFile, line: int) -> bool:
+    """Whether the logging analyser found an audit log around this call: it reports
+    `ai-call-without-audit-log` otherwise, which the engine knows; here we keep it simple and
+    conservative (not logged) unless the file visibly logs AI calls."""
+    text = f.text
+    return "->info(" in text or "->notice(" in text or "logger.info(" in text
+
+
+def _confidence_rank(c: object) -> int:
+    return {"high": 2, "medium": 1, "low": 0}.get(str(c), 0)
+
+
+def _with_sources(hit: Hit, sources: list[str]) -> Hit:
+    if len(sources) <= 1:
+        return hit
+    shown = "; ".join(sources[:6]) + (f"; +{len(sources) - 6} more" if len(sources) > 6 else "")
+    from dataclasses import replace
+
+    return replace(hit, message=f"{hit.message}. Sources: {shown}")
