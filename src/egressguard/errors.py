@@ -8,6 +8,13 @@
      +-- BaselineError        a baseline file cannot be read or has an unknown version
      +-- GitError             `--diff REV` could not ask git for the changed files
      +-- ReportError          a report could not be rendered
+     +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
+          +-- GatewayConfigError   gateway.toml is invalid
+          +-- VaultError           the token vault cannot be read, written or decrypted
+          +-- ChainError           the audit chain cannot be appended to or read
+          +-- UpstreamError        an upstream failed (timeout, refused, broken stream)
+               +-- UpstreamTimeout
+               +-- UpstreamUnavailable
 
 A problem with one input file is never an exception: it becomes a SkippedTarget value.
 Only the CLI turns these exceptions into messages and exit codes.
@@ -42,3 +49,31 @@ class GitError(EgressGuardError):
 
 class ReportError(EgressGuardError):
     """A report could not be rendered."""
+
+
+class GatewayError(EgressGuardError):
+    """Base of the gateway's errors."""
+
+
+class GatewayConfigError(GatewayError, ConfigError):
+    """gateway.toml is invalid."""
+
+
+class VaultError(GatewayError):
+    """The token vault cannot be read, written or decrypted."""
+
+
+class ChainError(GatewayError):
+    """The audit chain cannot be appended to or read."""
+
+
+class UpstreamError(GatewayError):
+    """An upstream failed."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream did not answer in time (-> 504)."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The upstream refused, reset or broke the connection (-> 502)."""

@@ -1,0 +1,1 @@
+"""The sovereign AI gateway (see docs/gateway-architecture.md)."""
