@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from egressguard.model import (
     Tool,
 )
 
-Progress = Callable[[int, int], None]  # (files done, files total)
+Progress = Callable[[int], None]  # files read so far (the total is not known in advance)
 # Files that configure an endpoint rather than call it.
 _CONFIG_LANGS = frozenset(
     {Language.XML, Language.ENV, Language.SQL, Language.JSON, Language.TOML, Language.YAML}
@@ -78,7 +78,12 @@ def report_base(roots: Sequence[Path]) -> Path:
 
 
 def run_audit(request: AuditRequest, progress: Progress | None = None) -> ScanResult:
-    """Audit every root and return the result (never raises for a bad input file)."""
+    """Audit every root and return the result (never raises for a bad input file).
+
+    Pass 1 streams the walk: read, prefilter, drop non-candidates at once (memory does not
+    grow with the tree). Pass 2 re-reads and analyses the few candidates, when the project
+    index (registration.php, composer.json …) is complete for cross-file analysis.
+    """
     started = time.perf_counter()
     for root in request.roots:
         if not root.exists():
@@ -86,11 +91,10 @@ def run_audit(request: AuditRequest, progress: Progress | None = None) -> ScanRe
     catalog = load_catalog(request.settings.providers)
     scan = _Scan(request, catalog, build(catalog), default_analysers())
     base = report_base(request.roots)
-    refs = scan.collect(base)
-    scan.project = Project(base, frozenset(r.rel for r in refs), request.settings.max_file_size)
-    scan.process(refs, progress)
-    platforms = scan.platforms(base, refs)
-    return scan.result(platforms, time.perf_counter() - started)
+    candidates = scan.prefilter_pass(base, progress)
+    for ref, tags in candidates:
+        scan.analyse(ref, tags)
+    return scan.result(scan.platforms(base), time.perf_counter() - started)
 
 
 class _Scan:
@@ -108,39 +112,53 @@ class _Scan:
         self.first = [a for a in analysers if not a.after_sites]
         self.second = [a for a in analysers if a.after_sites]
         self.out = _Collector()
-        self.project: Project | None = None
-
-    def collect(self, base: Path) -> list[sources.FileRef]:
-        policy = sources.WalkPolicy(
+        self.policy = sources.WalkPolicy(
             sources.compile_globs(self.settings.exclude), self.settings.max_file_size
         )
-        refs: list[sources.FileRef] = []
+        self.project = Project(Path("."), self.policy.exclude, self.settings.max_file_size)
+        self.markers: list[str] = []  # platform marker files found by the walk
+
+    def prefilter_pass(
+        self, base: Path, progress: Progress | None
+    ) -> list[tuple[sources.FileRef, frozenset[str]]]:
+        """Walk, read and prefilter every file; return only the candidates."""
+        self.project.base = base
         only = self.request.only_files
+        candidates: list[tuple[sources.FileRef, frozenset[str]]] = []
         for root in self.request.roots:
-            for item in sources.walk(root, base, policy):
+            for item in sources.walk(root, base, self.policy):
                 if isinstance(item, SkippedTarget):
                     if only is None or item.file in only:
                         self.out.skipped.append(item)
-                elif only is None or item.rel in only:
-                    refs.append(item)
-        return refs
+                    continue
+                self.project.add(item.rel)
+                if platform.is_marker(item.rel):
+                    self.markers.append(item.rel)
+                if only is not None and item.rel not in only:
+                    continue
+                tags = self._prefilter(item)
+                if tags:
+                    candidates.append((item, tags))
+                if progress is not None and self.out.files % 512 == 0:
+                    progress(self.out.files)
+        if progress is not None:
+            progress(self.out.files)
+        return candidates
 
-    def process(self, refs: list[sources.FileRef], progress: Progress | None) -> None:
-        total = len(refs)
-        for done, ref in enumerate(refs, 1):
-            self._one(ref)
-            if progress is not None and (done % 256 == 0 or done == total):
-                progress(done, total)
-
-    def _one(self, ref: sources.FileRef) -> None:
+    def _prefilter(self, ref: sources.FileRef) -> frozenset[str]:
         data = sources.read(ref, self.settings.max_file_size)
         if isinstance(data, SkippedTarget):
             self.out.skipped.append(data)
-            return
+            return frozenset()
         self.out.files += 1
         self.out.bytes += len(data)
-        tags = self.prefilter.tags(data)
-        if not tags:
+        return self.prefilter.tags(data)
+
+    def analyse(self, ref: sources.FileRef, tags: frozenset[str]) -> None:
+        """Deep analysis of one candidate (re-read: pass 1 kept no file contents)."""
+        data = sources.read(ref, self.settings.max_file_size)
+        if isinstance(data, SkippedTarget):
+            self.out.skipped.append(data)
             return
         self.out.candidates += 1
         language, exposure = classify(ref.rel)
@@ -250,12 +268,12 @@ class _Scan:
             excerpt=excerpt(f, hit.line, self.catalog),
         )
 
-    def platforms(self, base: Path, refs: Iterable[sources.FileRef]) -> tuple[Platform, ...]:
+    def platforms(self, base: Path) -> tuple[Platform, ...]:
         found: list[Platform] = []
         for root in self.request.roots:
             label = os.path.relpath(root, base) if len(self.request.roots) > 1 else "."
             found.append(platform.detect_root(root, label.replace(os.sep, "/")))
-        found.extend(platform.nested(base, (r.rel for r in refs)))
+        found.extend(platform.nested(base, self.markers))
         unique = {(p.kind, p.root): p for p in found}
         return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[1], k[0])))
 

@@ -81,6 +81,14 @@ def _registration_kind(path: Path) -> PlatformKind | None:
     return PlatformKind.MAGENTO2_MODULE if m.group(1) == b"MODULE" else PlatformKind.MAGENTO2_THEME
 
 
+def is_marker(rel: str) -> bool:
+    """Whether a walked file can mark a nested platform (cheap: called for every file)."""
+    name = rel.rpartition("/")[2]
+    return name in ("registration.php", "theme.liquid") or (
+        name.startswith("shopify.app") and name.endswith(".toml")
+    )
+
+
 def nested(root: Path, rels: Iterable[str]) -> list[Platform]:
     """Magento modules/themes, Shopify themes and apps below the root (not the root itself)."""
     out: list[Platform] = []

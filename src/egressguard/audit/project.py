@@ -1,41 +1,65 @@
 """The scanned tree as a whole, for analyses that follow code into another file.
 
-The engine builds one Project per scan from the walk (no extra I/O) and hands it to every
-SourceFile. `read()` returns another file's bytes (capped; None when it is not part of the
-scan), so cross-file analysis only ever reads files the walk accepted.
+Memory stays independent of the tree's size: the engine indexes only the few file names
+cross-file analysis looks up (INDEXED_NAMES, e.g. every registration.php and composer.json),
+and `read()`/`has()` ask the file system, honouring the scan's excludes and size cap, so
+cross-file analysis only ever reads files the walk would have accepted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Base names the engine indexes during the walk (Magento module/theme registration, PSR-4
+# maps, module and DI declarations, Shopify app/theme markers).
+INDEXED_NAMES = frozenset(
+    {"registration.php", "composer.json", "module.xml", "di.xml", "theme.liquid"}
+)
 
 
 @dataclass
 class Project:
     base: Path
-    rels: frozenset[str]
+    exclude: re.Pattern[str] | None = None
     max_file_size: int = 5 * 1024 * 1024
-    _by_name: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
+    index: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, rel: str) -> None:
+        """Called by the engine for every walked file; keeps only INDEXED_NAMES."""
+        name = rel.rpartition("/")[2]
+        if name in INDEXED_NAMES:
+            self.index.setdefault(name, []).append(rel)
+
+    def by_name(self, name: str) -> list[str]:
+        """Every scanned file with this base name, sorted (only for INDEXED_NAMES)."""
+        if name not in INDEXED_NAMES:
+            raise ValueError(f"{name} is not indexed; use has()/read() with a path")
+        return sorted(self.index.get(name, []))
 
     def has(self, rel: str) -> bool:
-        return rel in self.rels
+        """Whether `rel` (POSIX, relative to the base) is a file the scan would analyse."""
+        return self._path(rel) is not None
 
     def read(self, rel: str) -> bytes | None:
-        """The bytes of a scanned file, or None (not in the scan, unreadable, too large)."""
-        if rel not in self.rels:
+        """The bytes of a file in the scan, or None (outside, excluded, too large, unreadable)."""
+        path = self._path(rel)
+        if path is None:
             return None
         try:
-            with open(self.base / rel, "rb") as fh:
+            with open(path, "rb") as fh:
                 data = fh.read(self.max_file_size + 1)
         except OSError:
             return None
         return data if len(data) <= self.max_file_size else None
 
-    def by_name(self, name: str) -> list[str]:
-        """Every scanned file with this base name (e.g. "registration.php"), sorted."""
-        if not self._by_name:
-            for rel in sorted(self.rels):
-                self._by_name.setdefault(os.path.basename(rel), []).append(rel)
-        return self._by_name.get(name, [])
+    def _path(self, rel: str) -> str | None:
+        norm = os.path.normpath(rel).replace(os.sep, "/")
+        if norm.startswith(("../", "/")) or norm == "..":
+            return None
+        if self.exclude is not None and self.exclude.fullmatch(norm):
+            return None
+        path = os.path.join(self.base, norm)
+        return path if os.path.isfile(path) else None

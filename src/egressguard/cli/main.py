@@ -163,14 +163,14 @@ def _audit(args: argparse.Namespace) -> int:
 def _scan_with_progress(request: AuditRequest, show: bool) -> ScanResult:
     if not show:
         return run_audit(request)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn())
+    columns = (SpinnerColumn(), TextColumn("auditing: {task.completed} files read"))
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task("audit", total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(files: int) -> None:
+            bar.update(task, completed=files)
 
         return run_audit(request, update)
 
