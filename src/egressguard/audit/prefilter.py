@@ -88,6 +88,17 @@ def _hs_escape(literal: bytes) -> bytes:
     return re.escape(literal.decode("latin-1")).encode("latin-1")
 
 
+_META = re.compile(r"([.^$*+?{}\[\]\\|()])")
+
+
+def portable_escape(literal: str) -> str:
+    """Escape only regex metacharacters, so RE2, Rust regex and PCRE accept the pattern
+    (Python's `re.escape` also escapes spaces and `-`, which ripgrep rejects)."""
+    return _META.sub(r"\\\1", literal)
+
+
 def bench_patterns(catalog: Catalog) -> list[tuple[str, bool]]:
     """The prefilter as (regex, caseless) pairs for other tools (ripgrep, Semgrep) in bench/."""
-    return [(re.escape(p.literal.decode("latin-1")), p.caseless) for p in patterns_from(catalog)]
+    return [
+        (portable_escape(p.literal.decode("latin-1")), p.caseless) for p in patterns_from(catalog)
+    ]
