@@ -11,6 +11,7 @@ shown as it is.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -18,7 +19,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from egressguard.model import Finding, ScanResult, Severity
+from egressguard.model import Finding, Location, ScanResult, Severity
 from egressguard.report.overview import (
     by_provider,
     by_severity,
@@ -97,15 +98,24 @@ def _integrations(result: ScanResult) -> Table:
         box=box.SIMPLE_HEAD,
         show_edge=False,
     )
-    for column in ("Provider", "Host", "Region", "Runs in", "Locations"):
-        table.add_column(column, overflow="fold")
+    for column in ("Provider", "Host", "Region", "Runs in"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Locations", overflow="fold", ratio=1)
     for item in result.integrations:
-        where = "\n".join(f"{loc.file}:{loc.line}" for loc in item.locations)
+        where = "\n".join(_locations_by_file(item.locations))
         region = Text(item.region.value, style="green" if item.region.is_sovereign else "yellow")
         table.add_row(
             Text(item.provider_name), Text(item.host), region, item.runs_in.value, Text(where)
         )
     return table
+
+
+def _locations_by_file(locations: Sequence[Location]) -> list[str]:
+    """`a.php:12,40` per file instead of one row per line."""
+    lines: dict[str, list[str]] = {}
+    for loc in locations:
+        lines.setdefault(loc.file, []).append(str(loc.line))
+    return [f"{file}:{','.join(nums)}" for file, nums in lines.items()]
 
 
 def _findings(result: ScanResult) -> list[RenderableType]:
@@ -124,11 +134,15 @@ def _findings(result: ScanResult) -> list[RenderableType]:
 
 
 def _finding_line(finding: Finding) -> RenderableType:
+    """A finding in full; inventory entries (info) in one line: the table above has them."""
     head = Text()
     head.append(f"{finding.file}:{finding.line}", style="bold")
     head.append(f"  {finding.rule}", style=STYLE[finding.severity])
     if finding.region:
         head.append(f"  [{finding.region.value}]", style="dim")
+    if finding.severity is Severity.INFO:
+        head.append(f"  {finding.message}", style="dim")
+        return Padding(head, (0, 0, 0, 4))
     body = Text(finding.message)
     body.append(f"\nevidence: {finding.evidence}", style="dim")
     body.append(f"\nfix: {finding.remediation}", style="dim")
