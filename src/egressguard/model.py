@@ -207,6 +207,17 @@ class Integration:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    """Catalogue facts of a provider or widget vendor that a result mentions."""
+
+    id: str
+    name: str
+    jurisdiction: str
+    region: Region
+    eu_option: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Platform:
     kind: PlatformKind
     root: str
@@ -254,6 +265,7 @@ class ScanResult:
     stats: ScanStats
     suppressed: tuple[Suppressed, ...] = ()
     warnings: tuple[str, ...] = ()
+    providers: tuple[ProviderInfo, ...] = ()
     schema_version: str = SCHEMA_VERSION
     rules: tuple[RuleInfo, ...] = field(default=())
 

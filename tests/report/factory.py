@@ -23,6 +23,7 @@ from egressguard.model import (
     Location,
     Platform,
     PlatformKind,
+    ProviderInfo,
     Region,
     RuleInfo,
     RunsIn,
@@ -402,6 +403,12 @@ def build_result() -> ScanResult:
         suppressed=suppressed(),
         warnings=("2 files were larger than 1 MB and were scanned for secrets only",),
         rules=rules(),
+        providers=(
+            ProviderInfo("anthropic", "Anthropic", "US", Region.US, True),
+            ProviderInfo("chatbase", "Chatbase", "US", Region.UNKNOWN, False),
+            ProviderInfo("mistral", "Mistral AI", "FR", Region.GLOBAL, True),
+            ProviderInfo("openai", "OpenAI", "US", Region.GLOBAL, True),
+        ),
     )
 
 

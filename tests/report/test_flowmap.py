@@ -16,7 +16,7 @@ def test_columns_from_findings_and_integrations(result: ScanResult) -> None:
     assert _labels(result, 0) == [
         "customer pii", "payment", "order", "shopper text", "credentials", "bulk export",
     ]  # fmt: skip
-    assert _labels(result, 2) == ["Anthropic", "chatbase", "Mistral AI", "OpenAI"]
+    assert _labels(result, 2) == ["Anthropic", "Chatbase", "Mistral AI", "OpenAI"]
     assert _labels(result, 3) == ["EU", "US"]
     assert _labels(result, 1)[:3] == ["chat widget", "product suggestions", "site search"]
 

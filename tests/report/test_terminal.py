@@ -33,7 +33,7 @@ def test_grouped_by_severity_then_provider(result: ScanResult) -> None:
         line.strip() for line in high if line.startswith("  ") and not line.startswith("    ")
     ] == [
         "OpenAI",
-        "chatbase",
+        "Chatbase",  # a widget vendor: named from the result's provider facts
     ]
 
 

@@ -33,6 +33,7 @@ from egressguard.model import (
     IntegrationSite,
     Language,
     Platform,
+    ProviderInfo,
     RuleInfo,
     RunsIn,
     ScanResult,
@@ -292,7 +293,24 @@ class _Scan:
             suppressed=tuple(sorted(out.suppressed, key=lambda s: (s.file, s.rule, s.fingerprint))),
             warnings=tuple(out.warnings),
             rules=tuple(_rule_info(self.catalog, r) for r in sorted(used)),
+            providers=_provider_infos(
+                self.catalog,
+                {f.provider for f in findings if f.provider} | {s.site.provider for s in out.sites},
+            ),
         )
+
+
+def _provider_infos(catalog: Catalog, ids: set[str]) -> tuple[ProviderInfo, ...]:
+    widgets = {w.id: w for w in catalog.widgets}
+    infos = []
+    for pid in sorted(ids):
+        if pid in widgets:
+            w = widgets[pid]
+            infos.append(ProviderInfo(w.id, w.name, w.jurisdiction, w.region, False))
+        else:
+            p = catalog.provider(pid)
+            infos.append(ProviderInfo(p.id, p.name, p.jurisdiction, p.region, p.eu_option))
+    return tuple(infos)
 
 
 def _rule_info(catalog: Catalog, rule_id: str) -> RuleInfo:

@@ -86,7 +86,7 @@ _EdgeRanks = dict[tuple[NodeKey, NodeKey], int]
 def build(result: ScanResult) -> FlowMap:
     specs: dict[NodeKey, _Spec] = {}
     ranks: _EdgeRanks = {}
-    names = provider_names(result.integrations)
+    names = provider_names(result.integrations, result.providers)
     for finding in result.findings:
         _add_finding(finding, names, specs, ranks)
     for integration in result.integrations:

@@ -98,7 +98,7 @@ def _context(result: ScanResult) -> dict[str, Any]:
         "plain_points": _plain_points(result, providers),
         "top_risks": highest_risk(result.findings, TOP_RISKS),
         "providers": providers,
-        "provider_names": provider_names(result.integrations),
+        "provider_names": provider_names(result.integrations, result.providers),
         "flow": flowmap.build(result),
         "groups": by_severity(result.findings),
         "matrix": _matrix(result),

@@ -18,6 +18,7 @@ from egressguard.model import (
     Integration,
     Location,
     Platform,
+    ProviderInfo,
     RuleInfo,
     ScanResult,
     ScanStats,
@@ -50,8 +51,19 @@ def to_document(result: ScanResult) -> Json:
         "skipped": [_skipped(s) for s in result.skipped],
         "suppressed": [_suppressed(s) for s in result.suppressed],
         "warnings": list(result.warnings),
+        "providers": [_provider(p) for p in result.providers],
         "rules": [_rule(r) for r in result.rules],
         "stats": _stats(result.stats),
+    }
+
+
+def _provider(info: ProviderInfo) -> Json:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "jurisdiction": info.jurisdiction,
+        "region": info.region.value,
+        "eu_option": info.eu_option,
     }
 
 

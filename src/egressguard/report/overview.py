@@ -9,7 +9,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from egressguard.model import Finding, Frameworks, Integration, RuleInfo, ScanResult, Severity
+from egressguard.model import (
+    Finding,
+    Frameworks,
+    Integration,
+    ProviderInfo,
+    RuleInfo,
+    ScanResult,
+    Severity,
+)
 
 #: Severities from worst to least bad: the order every format lists them in.
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -82,9 +90,11 @@ def rule_index(result: ScanResult) -> dict[str, RuleInfo]:
     return index
 
 
-def provider_names(integrations: Iterable[Integration]) -> dict[str, str]:
-    """Display name per provider id, taken from the integration inventory."""
-    names: dict[str, str] = {}
+def provider_names(
+    integrations: Iterable[Integration], providers: Iterable[ProviderInfo] = ()
+) -> dict[str, str]:
+    """Display name per provider id: the result's provider facts, then the inventory."""
+    names: dict[str, str] = {p.id: p.name for p in providers}
     for integration in integrations:
         names.setdefault(integration.provider, integration.provider_name)
     return names
@@ -119,13 +129,15 @@ def _provider_row(result: ScanResult, pid: str) -> ProviderRow:
     findings = [f for f in result.findings if f.provider == pid]
     regions = [i.region for i in integrations] + [f.region for f in findings if f.region]
     hosts = [i.host for i in integrations] + [f.host for f in findings if f.host]
+    info = next((p for p in result.providers if p.id == pid), None)
+    jurisdictions = [i.jurisdiction for i in integrations] + ([info.jurisdiction] if info else [])
     return ProviderRow(
         provider=pid,
-        name=integrations[0].provider_name if integrations else pid,
+        name=integrations[0].provider_name if integrations else (info.name if info else pid),
         hosts=_unique(hosts),
         regions=_unique(r.value for r in regions),
-        jurisdictions=_unique(i.jurisdiction for i in integrations),
-        eu_option=any(i.eu_option for i in integrations),
+        jurisdictions=_unique(jurisdictions),
+        eu_option=any(i.eu_option for i in integrations) or bool(info and info.eu_option),
         sovereign=bool(regions) and all(r.is_sovereign for r in regions),
         findings=len(findings),
     )

@@ -121,7 +121,7 @@ def _locations_by_file(locations: Sequence[Location]) -> list[str]:
 def _findings(result: ScanResult) -> list[RenderableType]:
     if not result.findings:
         return [Text("No findings.", style="green")]
-    names = provider_names(result.integrations)
+    names = provider_names(result.integrations, result.providers)
     parts: list[RenderableType] = []
     for severity, group in by_severity(result.findings):
         parts.append(Text(f"{severity.value.upper()} ({len(group)})", style=STYLE[severity]))
