@@ -19,6 +19,7 @@ from egressguard.errors import EgressGuardError
 from egressguard.model import Exposure, Hit, IntegrationSite, Language
 
 if TYPE_CHECKING:
+    from egressguard.audit.analysers.lexical import Blocks, CodeView
     from egressguard.audit.project import Project
     from egressguard.catalog import Catalog
 
@@ -63,6 +64,20 @@ class SourceFile:
                 self._text = self.data.decode("latin-1")
                 self.latin1 = True
         return self._text
+
+    @cached_property
+    def view(self) -> CodeView:
+        """Comment- and string-blanked views of `text`, computed once for every analyser."""
+        from egressguard.audit.analysers.lexical import code_view
+
+        return code_view(self.text, self.language)
+
+    @cached_property
+    def blocks(self) -> Blocks:
+        """Brace-matched blocks (functions, classes) of `view`, computed once."""
+        from egressguard.audit.analysers.lexical import Blocks
+
+        return Blocks(self.view.bare)
 
     @cached_property
     def line_starts(self) -> list[int]:

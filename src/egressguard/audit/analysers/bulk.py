@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.evidence import masked_line
-from egressguard.audit.analysers.lexical import Block, Blocks, CodeView, code_view
-from egressguard.model import Confidence, DataCategory, Hit, Language
+from egressguard.audit.analysers.lexical import CODE_LANGUAGES, Block, Blocks, CodeView
+from egressguard.model import Confidence, DataCategory, Hit
 
 if TYPE_CHECKING:
     from egressguard.audit.analysers.base import SourceFile
@@ -106,9 +106,6 @@ _COLLECTION_VAR = re.compile(
     r"(\$\w+)\s*=\s*\$this\s*->\s*(\w*[Cc]ollection\w*)\s*->\s*create\s*\(|"
     r"(\$\w+)\s*=\s*[^;]{0,200}?->\s*getCollection\s*\("
 )
-_CODE_LANGUAGES = frozenset(
-    {Language.PHP, Language.PHTML, Language.JAVASCRIPT, Language.TYPESCRIPT}
-)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -120,13 +117,13 @@ class BulkAccessAnalyser:
     after_sites = True
 
     def wants(self, f: SourceFile) -> bool:
-        return f.language in _CODE_LANGUAGES
+        return f.language in CODE_LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
         if not f.sites:
             return
-        view = code_view(f.text, f.language)
-        blocks = Blocks(view.bare)
+        view = f.view
+        blocks = f.blocks
         variables = _collection_vars(view.code)
         seen: set[int] = set()
         for offset, source in sorted(_sources(view, blocks, variables), key=lambda s: s[0]):

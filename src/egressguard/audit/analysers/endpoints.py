@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from egressguard.audit.analysers.lexical import CodeView, code_view
+from egressguard.audit.analysers.lexical import CodeView
 from egressguard.model import Exposure, IntegrationSite, Language, RunsIn
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class EndpointAnalyser:
         return bool(f.tags & self.tags) and not _is_documentation(f.rel)
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[IntegrationSite]:
-        view = code_view(f.text, f.language)
+        view = f.view
         strings_only = f.language in _STRING_HOSTS
         candidates = [
             *_host_candidates(view, catalog, strings_only),

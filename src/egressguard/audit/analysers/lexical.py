@@ -75,6 +75,10 @@ _CLASS_HEADER = re.compile(r"\b(?:class|trait|interface|enum)\s+[A-Za-z_]\w*")
 _HEADER_MAX = 400
 
 
+# Languages whose code (not markup or data) the lexical analysers read.
+CODE_LANGUAGES = frozenset({Language.PHP, Language.PHTML, Language.JAVASCRIPT, Language.TYPESCRIPT})
+
+
 @dataclass(frozen=True, slots=True)
 class CodeView:
     code: str

@@ -25,8 +25,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.evidence import masked_line
-from egressguard.audit.analysers.lexical import Block, Blocks, CodeView, code_view, function_name
-from egressguard.model import Hit, IntegrationSite, Language, RunsIn
+from egressguard.audit.analysers.lexical import (
+    CODE_LANGUAGES,
+    Block,
+    Blocks,
+    CodeView,
+    function_name,
+)
+from egressguard.model import Hit, IntegrationSite, RunsIn
 
 if TYPE_CHECKING:
     from egressguard.audit.analysers.base import SourceFile
@@ -81,9 +87,6 @@ _IDENTIFIER = re.compile(r"(?<![\w$])\$?[A-Za-z_][\w]*")
 _PHP_VAR = re.compile(r"\$[A-Za-z_]\w*")
 _TEMPLATE_EXPR = re.compile(r"\$\{([^}]*)\}")
 _ARGS_MAX = 2000
-_CODE_LANGUAGES = frozenset(
-    {Language.PHP, Language.PHTML, Language.JAVASCRIPT, Language.TYPESCRIPT}
-)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -95,13 +98,13 @@ class LoggingAnalyser:
     after_sites = True
 
     def wants(self, f: SourceFile) -> bool:
-        return f.language in _CODE_LANGUAGES
+        return f.language in CODE_LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
         if not f.sites:
             return
-        view = code_view(f.text, f.language)
-        blocks = Blocks(view.bare)
+        view = f.view
+        blocks = f.blocks
         logs = [m.start() for m in _LOG_CALL.finditer(view.code)]
         yield from _unlogged_calls(f, catalog, view, blocks, logs)
         yield from _logged_prompts(f, catalog, view)

@@ -30,7 +30,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.evidence import masked_line
-from egressguard.audit.analysers.lexical import code_view
 from egressguard.model import Confidence, Exposure, Hit, Language, Region
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ class ScriptAnalyser:
         return f.language in _SCRIPT_LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
-        code = code_view(f.text, f.language).code
+        code = f.view.code
         page = page_of(f.rel)
         pattern = _QUOTED_URL if _is_requirejs_config(f.rel) else _SCRIPT_REF
         seen: set[tuple[str, int]] = set()
