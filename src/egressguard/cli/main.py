@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TextIO
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, report_base, run_audit
+from egressguard.cli import gateway_cmd
 from egressguard.config import CONFIG_FILE_NAME, AuditSettings, load_settings, parse_fail_on
 from egressguard.errors import ConfigError, EgressGuardError
 from egressguard.model import ScanResult, Severity
@@ -72,6 +73,7 @@ def _parser() -> _Parser:
     base = sub.add_parser("baseline", help="write a baseline accepting the current findings")
     _scan_args(base)
     base.add_argument("-o", "--output", type=Path, required=True, help="baseline file to write")
+    gateway_cmd.add_parsers(sub)
     return p
 
 
@@ -86,6 +88,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `egressguard` console script and `python -m egressguard`."""
     try:
         args = _parser().parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args))
         if args.command == "baseline":
             return _baseline(args)
         return _audit(args)

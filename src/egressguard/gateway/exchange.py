@@ -23,6 +23,7 @@ class Redaction:
     actions: Mapping[str, str]  # category -> action taken
     blocked: tuple[str, ...]  # categories whose action is `block` (nothing is sent)
     lookup: Lookup  # token -> original value, for this request's tenant only
+    known: frozenset[str] = frozenset()  # tokens issued for this request (stream hold-back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ExchangeRecord:
     """Metadata of one exchange for the audit trail: never a raw value or body."""
 
     ts: float
+    request_id: str  # 32 hex digits, also sent to the client as x-egressguard-request-id
     tenant: str
     client: str
     route: str
@@ -61,14 +63,14 @@ class StreamRewriter(Protocol):
 
 class Protector(Protocol):
     def redact(
-        self, route: str, body: dict[str, Any], *, tenant: str, conversation: str
+        self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
     ) -> Redaction: ...
 
-    def restore_json(self, route: str, body: Any, lookup: Lookup) -> Any: ...
+    def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any: ...
 
-    def restore_text(self, text: str, lookup: Lookup) -> str: ...
+    def restore_text(self, text: str, redaction: Redaction) -> str: ...
 
-    def stream_rewriter(self, route: str, lookup: Lookup) -> StreamRewriter: ...
+    def stream_rewriter(self, route: str, redaction: Redaction) -> StreamRewriter: ...
 
     def record(self, record: ExchangeRecord) -> None:
         """Hand the record to the audit sink (cheap and synchronous)."""
