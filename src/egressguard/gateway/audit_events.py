@@ -1,0 +1,131 @@
+"""What one exchange through the gateway records: metadata and digests, never raw data.
+
+An ``AuditEvent`` holds identifiers from the configuration (tenant, client, upstream, region),
+the route, per-category counts and actions, SHA-256 digests of the bodies as sent upstream and
+as received, and outcome fields. Every string field is checked against a narrow character set
+at construction, so a value taken from a request (an email, a prompt) cannot slip into the
+trail by mistake; bodies only ever enter as ``body_digest(...)``.
+
+The proxy emits events through an injected ``AuditSink`` and never imports a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Protocol
+
+EVENT_TYPE = "gateway.exchange"
+EVENT_VERSION = 1
+
+# Configuration ids and routes: no '@', no spaces, no quotes.
+_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+_CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_ACTION = frozenset({"allow", "tokenize", "mask", "block"})
+_ERROR = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def body_digest(body: bytes) -> str:
+    """SHA-256 hex of a body exactly as sent or received."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def _check(pattern: re.Pattern[str], value: str, name: str, *, empty_ok: bool = False) -> None:
+    if empty_ok and value == "":
+        return
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"audit event: {name} must match {pattern.pattern}")
+
+
+def _frozen_counts(raw: Mapping[str, int]) -> Mapping[str, int]:
+    for category, count in raw.items():
+        _check(_CATEGORY, category, "category")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError(f"audit event: count of {category} must be a non-negative int")
+    return MappingProxyType(dict(sorted(raw.items())))
+
+
+def _frozen_actions(raw: Mapping[str, str]) -> Mapping[str, str]:
+    for category, action in raw.items():
+        _check(_CATEGORY, category, "category")
+        if action not in _ACTION:
+            raise ValueError(f"audit event: action of {category} must be one of {sorted(_ACTION)}")
+    return MappingProxyType(dict(sorted(raw.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One exchange (see the module docstring). ``ts`` is converted to UTC."""
+
+    ts: datetime
+    tenant: str
+    client: str
+    route: str
+    upstream: str
+    region: str
+    request_id: str
+    categories: Mapping[str, int] = field(default_factory=dict)
+    actions: Mapping[str, str] = field(default_factory=dict)
+    request_digest: str = ""
+    response_digest: str = ""
+    status: int = 0
+    latency_ms: float = 0.0
+    stream: bool = False
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ts.tzinfo is None or self.ts.utcoffset() is None:
+            raise ValueError("audit event: ts must be timezone-aware")
+        object.__setattr__(self, "ts", self.ts.astimezone(UTC))
+        for name in ("tenant", "client", "route", "request_id"):
+            _check(_IDENT, getattr(self, name), name)
+        for name in ("upstream", "region"):  # empty: blocked before routing
+            _check(_IDENT, getattr(self, name), name, empty_ok=True)
+        _check(_DIGEST, self.request_digest, "request_digest", empty_ok=True)
+        _check(_DIGEST, self.response_digest, "response_digest", empty_ok=True)
+        _check(_ERROR, self.error, "error", empty_ok=True)
+        if not 0 <= self.status <= 599 or isinstance(self.status, bool):
+            raise ValueError("audit event: status must be an HTTP status (0: none)")
+        if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
+            raise ValueError("audit event: latency_ms must be >= 0")
+        object.__setattr__(self, "categories", _frozen_counts(self.categories))
+        object.__setattr__(self, "actions", _frozen_actions(self.actions))
+
+
+def to_payload(event: AuditEvent) -> dict[str, Any]:
+    """The chain payload of an event: JSON types only, floats rounded to microseconds."""
+    return {
+        "type": EVENT_TYPE,
+        "ev": EVENT_VERSION,
+        "ts": event.ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "tenant": event.tenant,
+        "client": event.client,
+        "route": event.route,
+        "upstream": event.upstream,
+        "region": event.region,
+        "categories": dict(event.categories),
+        "actions": dict(event.actions),
+        "request_digest": event.request_digest,
+        "response_digest": event.response_digest,
+        "status": event.status,
+        "latency_ms": round(float(event.latency_ms), 3),
+        "stream": event.stream,
+        "error": event.error,
+        "request_id": event.request_id,
+    }
+
+
+class AuditSink(Protocol):
+    """Where the proxy sends events. ``emit`` is cheap and does not wait for storage.
+
+    It may raise ``ChainError`` when the store has failed or its queue stays full: the trail
+    fails closed rather than dropping events silently.
+    """
+
+    def emit(self, event: AuditEvent) -> None: ...

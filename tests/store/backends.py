@@ -1,0 +1,77 @@
+"""Chain backends for the contract suite, each with a raw 'attacker' handle for tampering.
+
+Issue 7 adds PostgreSQL here: a factory that opens the store and a ``Raw`` implementation
+that edits its table behind its back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from egressguard.store.backend import ChainStore
+from egressguard.store.chain import Record
+from egressguard.store.sqlite import SqliteChain
+
+
+class Raw(Protocol):
+    """Direct access to a backend's storage, bypassing the store (an attacker with the file)."""
+
+    def try_update(self, seq: int) -> None: ...
+    def try_delete(self, seq: int) -> None: ...
+    def drop_guards(self) -> None: ...
+    def set_column(self, seq: int, column: str, value: object) -> None: ...
+    def delete(self, seq: int) -> None: ...
+    def insert(self, record: Record, tenant: str | None) -> None: ...
+
+
+class SqliteRaw:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _run(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        conn = sqlite3.connect(self.path)
+        try:
+            with conn:
+                conn.execute(sql, params)
+        finally:
+            conn.close()
+
+    def try_update(self, seq: int) -> None:
+        self._run("UPDATE audit_chain SET payload = '{}' WHERE seq = ?", (seq,))
+
+    def try_delete(self, seq: int) -> None:
+        self._run("DELETE FROM audit_chain WHERE seq = ?", (seq,))
+
+    def drop_guards(self) -> None:
+        for name in ("audit_chain_no_update", "audit_chain_no_delete", "audit_chain_extend_head"):
+            self._run(f"DROP TRIGGER IF EXISTS {name}")
+
+    def set_column(self, seq: int, column: str, value: object) -> None:
+        assert column in {"v", "seq", "ts", "prev_hash", "hash", "tenant", "payload"}
+        self._run(f"UPDATE audit_chain SET {column} = ? WHERE seq = ?", (value, seq))
+
+    def delete(self, seq: int) -> None:
+        self._run("DELETE FROM audit_chain WHERE seq = ?", (seq,))
+
+    def insert(self, record: Record, tenant: str | None) -> None:
+        self._run(
+            "INSERT INTO audit_chain (seq, v, ts, prev_hash, hash, tenant, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record.seq, record.v, record.ts, record.prev, record.hash, tenant,
+             record.payload_json),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    open: Callable[[Path], ChainStore]  # a fresh or existing store at a location in tmp
+    raw: Callable[[Path], Raw]
+
+
+BACKENDS = (Backend("sqlite", lambda d: SqliteChain(d / "audit.sqlite3"),
+                    lambda d: SqliteRaw(d / "audit.sqlite3")),)  # fmt: skip
