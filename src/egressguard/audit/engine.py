@@ -166,6 +166,8 @@ class _Scan:
         f = SourceFile(rel=ref.rel, data=data, language=language, exposure=exposure, tags=tags)
         f.project = self.project
         hits = self._analyse(f)
+        for detail in dict.fromkeys(f.partial):
+            self.out.skipped.append(SkippedTarget(ref.rel, "parse-error", detail))
         if f.latin1:
             self.out.skipped.append(
                 SkippedTarget(ref.rel, "invalid-utf8", "not UTF-8: analysed as Latin-1")

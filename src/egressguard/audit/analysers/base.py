@@ -11,7 +11,7 @@ turns an unexpected exception into a SkippedTarget.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,6 +51,9 @@ class SourceFile:
     # The whole scanned tree, for analyses that follow code into another file (set by the
     # engine; None in unit tests that analyse one file alone).
     project: Project | None = None
+    # Analyses that only partly understood the file append a detail here ("line 12: partial
+    # analysis"); the engine lists each as a skipped[] entry with reason `parse-error`.
+    partial: list[str] = field(default_factory=list)
     _text: str | None = None
     latin1: bool = False  # set when `text` had to fall back to Latin-1 (not valid UTF-8)
 

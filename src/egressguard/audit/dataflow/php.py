@@ -1,0 +1,65 @@
+"""Magento/PHP data flow: which shop data reaches each AI call of a PHP file.
+
+    find_flows(f, catalog) -> list[Flow]
+
+Parses the file with tree-sitter (a file with syntax errors is analysed as far as it parsed
+and noted in `f.partial`, which the engine lists in skipped[] as `parse-error`), then runs
+every method of every class (twice, so a property assigned in one method is seen by the
+others), every top-level function and the top-level script as entry points. Modules:
+
+    php_ast       node helpers             php_symbols  classes, PSR-4/registration index
+    php_taint     labels and traces        php_context  per-analysis state and budget
+    php_eval      statements/expressions   php_calls    sources, sanitisers, followed calls
+    php_sinks     sinks and their AI site
+Vocabulary: catalog/dataflow/php.toml, fields.toml, sanitizers.toml.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from egressguard.audit.dataflow.flow import Flow
+from egressguard.audit.dataflow.php_context import Analysis, FileCtx
+from egressguard.audit.dataflow.php_eval import Frame, run_function
+from egressguard.audit.dataflow.php_symbols import FileUnit, file_unit, project_index
+from egressguard.catalog.dataflow_rules import load_dataflow_rules
+
+if TYPE_CHECKING:
+    from egressguard.audit.analysers.base import SourceFile
+    from egressguard.catalog import Catalog
+
+_ROUNDS = 2  # property taint assigned in a later method reaches earlier ones
+
+
+def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
+    """Every flow from a shop-data source to an AI call in one PHP file (never raises)."""
+    unit = file_unit(f.rel, f.data)
+    _note_parse_error(f, unit)
+    rules = load_dataflow_rules()
+    index = project_index(f.project) if f.project is not None else None
+    an = Analysis(rules, rules.language("php"), catalog, index)
+    ctx = FileCtx(unit, f.sites)
+    for _ in range(_ROUNDS):
+        an.memo.clear()
+        _entries(an, ctx, unit)
+    return sorted(an.flows.values(), key=_order)
+
+
+def _note_parse_error(f: SourceFile, unit: FileUnit) -> None:
+    if unit.error_line is not None:
+        f.partial.append(f"line {unit.error_line}: partial analysis")
+
+
+def _entries(an: Analysis, ctx: FileCtx, unit: FileUnit) -> None:
+    for info in unit.classes:
+        state = an.state(ctx, info)
+        for method in info.methods.values():
+            run_function(an, Frame(ctx, state, method, 0, ()), {})
+    top = an.state(ctx, None)
+    for function in unit.functions.values():
+        run_function(an, Frame(ctx, top, function, 0, ()), {})
+    run_function(an, Frame(ctx, top, unit.root, 0, ()), {}, body=unit.root)
+
+
+def _order(flow: Flow) -> tuple[int, int, str]:
+    return (flow.steps[-1].line, flow.source_line, flow.steps[0].note)

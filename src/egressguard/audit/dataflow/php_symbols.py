@@ -1,0 +1,238 @@
+"""PHP classes and where they live: one index per scan for cross-file (DI) analysis.
+
+FileUnit      one parsed PHP file: namespace, `use` imports, classes (methods, constants,
+              property types from constructor injection), top-level functions
+ProjectIndex  class name -> file through PSR-4 (`autoload.psr-4` of every composer.json)
+              and Magento `registration.php` (`'Vendor_Module', __DIR__` -> `Vendor\\Module\\`),
+              plus `di.xml` preferences (interface -> implementation). Built once per scan
+              from `Project.by_name` (no tree walk); each other file is parsed once.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from egressguard.audit.dataflow import php_ast as A
+from egressguard.audit.dataflow.parse import parse, syntax_error
+from egressguard.model import IntegrationSite, Language
+
+if TYPE_CHECKING:
+    from egressguard.audit.project import Project
+    from egressguard.catalog import Catalog
+
+_REGISTRATION = re.compile(
+    r"ComponentRegistrar::MODULE\s*,\s*['\"]([A-Za-z0-9]+)_([A-Za-z0-9]+)['\"]\s*,\s*__DIR__"
+)
+_PREFERENCE = re.compile(
+    r"<preference\s+for=\"\\?([\w\\]+)\"\s+type=\"\\?([\w\\]+)\"", re.IGNORECASE
+)
+_INDEXES_KEPT = 2
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    fqcn: str
+    node: Node
+    methods: dict[str, Node] = field(default_factory=dict)
+    constants: dict[str, Node] = field(default_factory=dict)  # name -> value expression
+    prop_types: dict[str, str] = field(default_factory=dict)  # property -> declared type
+
+
+@dataclass
+class FileUnit:
+    rel: str
+    data: bytes
+    root: Node
+    namespace: str = ""
+    uses: dict[str, str] = field(default_factory=dict)  # alias -> fully qualified name
+    classes: list[ClassInfo] = field(default_factory=list)
+    functions: dict[str, Node] = field(default_factory=dict)
+    error_line: int | None = None  # first syntax error (the tree is partial from there)
+
+    def qualify(self, name: str) -> str:
+        """The fully qualified name of a class name as written in this file."""
+        if name.startswith("\\"):
+            return name.lstrip("\\")
+        head, _, rest = name.partition("\\")
+        if head in self.uses:
+            return self.uses[head] + ("\\" + rest if rest else "")
+        return f"{self.namespace}\\{name}" if self.namespace else name
+
+    def klass(self, name: str) -> ClassInfo | None:
+        return next((c for c in self.classes if c.name == name), None)
+
+
+def file_unit(rel: str, data: bytes) -> FileUnit:
+    """Parse one PHP file into its declarations."""
+    tree = parse(Language.PHP, data)
+    root = tree.root_node
+    error = syntax_error(tree)
+    unit = FileUnit(rel, data, root, error_line=A.line(error) if error is not None else None)
+    for node in A.declarations(root, frozenset({"namespace_definition", "namespace_use_clause"})):
+        if node.type == "namespace_definition":
+            unit.namespace = A.text(node.child_by_field_name("name"))
+        else:
+            _use(unit, node)
+    for node in A.declarations(root, A.CLASSES):
+        unit.classes.append(_class_info(unit, node))
+    for node in root.named_children:
+        if node.type == "function_definition":
+            unit.functions[A.function_name(node)] = node
+    return unit
+
+
+def _use(unit: FileUnit, clause: Node) -> None:
+    names = [c for c in clause.named_children if c.type in ("qualified_name", "name")]
+    if not names:
+        return
+    full = A.text(names[0]).lstrip("\\")
+    alias = clause.child_by_field_name("alias")
+    short = A.text(alias) if alias is not None else (A.text(names[-1]) if len(names) > 1 else "")
+    unit.uses[short or full.rpartition("\\")[2]] = full
+
+
+def _class_info(unit: FileUnit, node: Node) -> ClassInfo:
+    name = A.text(node.child_by_field_name("name"))
+    info = ClassInfo(name, f"{unit.namespace}\\{name}" if unit.namespace else name, node)
+    decls = node.child_by_field_name("body")
+    for member in decls.named_children if decls is not None else ():
+        if member.type == "method_declaration":
+            info.methods[A.function_name(member)] = member
+        elif member.type == "const_declaration":
+            for element in member.named_children:
+                if element.type == "const_element" and len(element.named_children) >= 2:
+                    info.constants[A.text(element.named_children[0])] = element.named_children[-1]
+        elif member.type == "property_declaration":
+            _typed_properties(info, member)
+    constructor = info.methods.get("__construct")
+    if constructor is not None:
+        _injected(info, constructor)
+    return info
+
+
+def _typed_properties(info: ClassInfo, decl: Node) -> None:
+    kind = A.text(decl.child_by_field_name("type")).lstrip("?\\")
+    for element in decl.named_children:
+        if element.type == "property_element" and kind:
+            info.prop_types[A.text(element.named_children[0]).lstrip("$")] = kind
+
+
+def _injected(info: ClassInfo, constructor: Node) -> None:
+    """Constructor injection: promoted parameters and `$this->x = $param;`."""
+    typed = {p.name: p.type for p in A.params(constructor) if p.type}
+    for p in A.params(constructor):
+        if p.promoted and p.type:
+            info.prop_types[p.name.lstrip("$")] = p.type
+    body = A.body(constructor)
+    for assign in A.walk(body, frozenset({"assignment_expression"})) if body else ():
+        prop = A.this_property(assign.child_by_field_name("left") or assign)
+        right = A.variable(assign.child_by_field_name("right") or assign)
+        if prop and right in typed:
+            info.prop_types.setdefault(prop, typed[right])
+
+
+class ProjectIndex:
+    """Class name -> file, each other file parsed once; built lazily from one scan's Project."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._prefixes: list[tuple[str, str]] | None = None
+        self._preferences: dict[str, str] | None = None
+        self._units: dict[str, FileUnit | None] = {}
+        self._sites: dict[str, tuple[IntegrationSite, ...]] = {}
+
+    def unit(self, rel: str) -> FileUnit | None:
+        if rel not in self._units:
+            data = self.project.read(rel)
+            self._units[rel] = file_unit(rel, data) if data is not None else None
+        return self._units[rel]
+
+    def resolve(self, fqcn: str) -> tuple[FileUnit, ClassInfo] | None:
+        """The file and class of a fully qualified class name (through di.xml preferences)."""
+        fqcn = self.preferences().get(fqcn, fqcn)
+        for prefix, folder in self.prefixes():
+            if fqcn.startswith(prefix):
+                rel = posixpath.normpath(
+                    posixpath.join(folder, fqcn[len(prefix) :].replace("\\", "/") + ".php")
+                )
+                unit = self.unit(rel) if self.project.has(rel) else None
+                info = unit.klass(fqcn.rpartition("\\")[2]) if unit is not None else None
+                if unit is not None and info is not None:
+                    return unit, info
+        return None
+
+    def sites(self, unit: FileUnit, catalog: Catalog) -> tuple[IntegrationSite, ...]:
+        """The AI call sites of another file, as the endpoint analyser finds them."""
+        if unit.rel not in self._sites:
+            from egressguard.audit.analysers.base import SourceFile
+            from egressguard.audit.analysers.endpoints import EndpointAnalyser
+            from egressguard.audit.classify import classify
+
+            language, exposure = classify(unit.rel)
+            other = SourceFile(unit.rel, unit.data, language, exposure, frozenset({"ai", "sdk"}))
+            self._sites[unit.rel] = tuple(EndpointAnalyser().analyse(other, catalog))
+        return self._sites[unit.rel]
+
+    def prefixes(self) -> list[tuple[str, str]]:
+        """(namespace prefix with trailing backslash, folder), longest prefix first."""
+        if self._prefixes is None:
+            found: set[tuple[str, str]] = set()
+            for rel in self.project.by_name("composer.json"):
+                found.update(_psr4(rel, self.project.read(rel)))
+            for rel in self.project.by_name("registration.php"):
+                data = self.project.read(rel) or b""
+                m = _REGISTRATION.search(data.decode("utf-8", "replace"))
+                if m is not None:
+                    found.add((f"{m.group(1)}\\{m.group(2)}\\", posixpath.dirname(rel)))
+            self._prefixes = sorted(found, key=lambda p: (-len(p[0]), p))
+        return self._prefixes
+
+    def preferences(self) -> dict[str, str]:
+        if self._preferences is None:
+            self._preferences = {}
+            for rel in self.project.by_name("di.xml"):
+                text = (self.project.read(rel) or b"").decode("utf-8", "replace")
+                for m in _PREFERENCE.finditer(text):
+                    self._preferences.setdefault(m.group(1), m.group(2))
+        return self._preferences
+
+
+def _psr4(rel: str, data: bytes | None) -> set[tuple[str, str]]:
+    try:
+        doc = json.loads(data or b"{}")
+    except ValueError:
+        return set()
+    folder = posixpath.dirname(rel)
+    out: set[tuple[str, str]] = set()
+    for section in ("autoload", "autoload-dev"):
+        block = doc.get(section) if isinstance(doc, dict) else None
+        mapping = block.get("psr-4") if isinstance(block, dict) else None
+        for prefix, dirs in mapping.items() if isinstance(mapping, dict) else ():
+            for d in [dirs] if isinstance(dirs, str) else dirs if isinstance(dirs, list) else []:
+                if isinstance(d, str) and isinstance(prefix, str) and prefix:
+                    out.add(
+                        (prefix.rstrip("\\") + "\\", posixpath.normpath(posixpath.join(folder, d)))
+                    )
+    return out
+
+
+_INDEXES: dict[int, tuple[Project, ProjectIndex]] = {}
+
+
+def project_index(project: Project) -> ProjectIndex:
+    """The index of one scan (kept for the last few Project objects)."""
+    kept = _INDEXES.get(id(project))
+    if kept is not None and kept[0] is project:
+        return kept[1]
+    if len(_INDEXES) >= _INDEXES_KEPT:
+        _INDEXES.clear()
+    index = ProjectIndex(project)
+    _INDEXES[id(project)] = (project, index)
+    return index
