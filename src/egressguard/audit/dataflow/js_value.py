@@ -1,0 +1,114 @@
+"""What the JavaScript evaluator knows about one expression: the shop data it may carry.
+
+A `Value` is a small immutable set of `Origin`s, at most one per data category (the first,
+i.e. shortest, path wins), plus two markers that are not data yet:
+
+    element   the expression is a DOM/jQuery element; `.value`, `.val()` or `new FormData(…)`
+              on it reads what the shopper typed. The marker carries a field hint (the
+              selector or form-element name) that the field classifier may turn into
+              customer_pii (`#email`) instead of shopper_text.
+    pending   categories an Admin GraphQL selection asks for: the *result* of the call that
+              sends the query carries them, the query string itself carries nothing.
+
+Values are joined with `|` and extended with `hop`; both are cheap (a handful of origins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from egressguard.model import Confidence, DataCategory, TraceStep
+
+MAX_STEPS = 10  # longer traces keep their source, first hops and the sink
+_CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """One category of shop data and the path it took so far (source first)."""
+
+    category: DataCategory
+    steps: tuple[TraceStep, ...]
+    confidence: Confidence = Confidence.HIGH
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    origins: tuple[Origin, ...] = ()
+    element: str | None = None
+    pending: tuple[Origin, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.origins or self.pending) or self.element is not None
+
+    def __or__(self, other: Value) -> Value:
+        if not other:
+            return self
+        if not self:
+            return other
+        return Value(
+            _merge(self.origins, other.origins),
+            self.element if self.element is not None else other.element,
+            _merge(self.pending, other.pending),
+        )
+
+    @property
+    def categories(self) -> frozenset[DataCategory]:
+        return frozenset(o.category for o in self.origins)
+
+    def data(self) -> Value:
+        """Only the shop data (no element or GraphQL markers)."""
+        return Value(self.origins) if (self.element is not None or self.pending) else self
+
+    def hop(self, step: TraceStep) -> Value:
+        """Every origin extended by one step (skipped when the last step is the same line)."""
+        if not self.origins:
+            return self
+        return Value(tuple(_extend(o, step) for o in self.origins), self.element, self.pending)
+
+    def weaker(self, confidence: Confidence) -> Value:
+        """Origins capped at `confidence`."""
+        capped = tuple(
+            Origin(o.category, o.steps, min_confidence(o.confidence, confidence))
+            for o in self.origins
+        )
+        return Value(capped, self.element, self.pending)
+
+
+NONE = Value()
+
+
+def source(category: DataCategory, step: TraceStep, confidence: Confidence) -> Value:
+    return Value((Origin(category, (step,), confidence),))
+
+
+def min_confidence(a: Confidence, b: Confidence) -> Confidence:
+    return a if _CONFIDENCE_RANK[a] <= _CONFIDENCE_RANK[b] else b
+
+
+def _extend(origin: Origin, step: TraceStep) -> Origin:
+    last = origin.steps[-1]
+    if (last.line == step.line and last.file == step.file) or len(origin.steps) >= MAX_STEPS:
+        return origin
+    return Origin(origin.category, (*origin.steps, step), origin.confidence)
+
+
+def _merge(a: tuple[Origin, ...], b: tuple[Origin, ...]) -> tuple[Origin, ...]:
+    if not b:
+        return a
+    if not a:
+        return b
+    by_cat = {o.category: o for o in a}
+    changed = False
+    for o in b:
+        mine = by_cat.get(o.category)
+        if mine is None or _better(o, mine):
+            by_cat[o.category] = o
+            changed = True
+    return tuple(by_cat.values()) if changed else a
+
+
+def _better(new: Origin, old: Origin) -> bool:
+    """Higher confidence first, then the shorter path."""
+    rn, ro = _CONFIDENCE_RANK[new.confidence], _CONFIDENCE_RANK[old.confidence]
+    return rn > ro or (rn == ro and len(new.steps) < len(old.steps))
