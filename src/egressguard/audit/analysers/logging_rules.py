@@ -129,6 +129,16 @@ def _unlogged_calls(
             yield _no_log_hit(f, catalog, site, scope)
 
 
+def call_is_logged(f: SourceFile, line: int) -> bool:
+    """Whether the AI call on `line` is audit-logged, as ai-call-without-audit-log decides it
+    (a log line in its method, or in a helper of the class that the method calls)."""
+    view = f.view
+    blocks = f.blocks
+    logs = [m.start() for m in _LOG_CALL.finditer(view.code)]
+    offset = _line_offset(f, line)
+    return _is_logged(view, blocks, blocks.function(offset), logs, offset)
+
+
 def _line_offset(f: SourceFile, line: int) -> int:
     """Offset of the first non-blank character of a line (inside the statement, not before)."""
     start = f.line_starts[line - 1]

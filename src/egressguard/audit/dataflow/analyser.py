@@ -9,10 +9,12 @@ severe source; every source is named in the message.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.base import SourceFile
 from egressguard.audit.analysers.evidence import masked_line
+from egressguard.audit.analysers.logging_rules import call_is_logged
 from egressguard.audit.dataflow.flow import Flow, flow_hit, severity
 from egressguard.model import Hit, Language, Region
 
@@ -63,11 +65,12 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
 def grouped_hits(f: SourceFile, flows: Sequence[Flow], catalog: Catalog) -> Iterator[Hit]:
     by_sink: dict[tuple[int, str, str], list[Flow]] = {}
     for flow in flows:
-        sink_line = flow.steps[-1].line if flow.steps else flow.site.line
-        by_sink.setdefault((sink_line, flow.site.provider, flow.site.host), []).append(flow)
+        by_sink.setdefault((_line_here(f, flow), flow.site.provider, flow.site.host), []).append(
+            flow
+        )
     for (line, _, host), group in sorted(by_sink.items()):
         region = _region(host, group[0].site.provider, catalog)
-        logged = _logged(f, line)
+        logged = _logged(f, group[0], line)
         worst = max(group, key=lambda fl: severity(fl.categories, region, logged).rank)
         merged = Flow(
             categories=frozenset().union(*(fl.categories for fl in group)),
@@ -76,7 +79,7 @@ def grouped_hits(f: SourceFile, flows: Sequence[Flow], catalog: Catalog) -> Iter
             source_line=worst.source_line,
             confidence=min((fl.confidence for fl in group), key=_confidence_rank),
         )
-        hit = flow_hit(merged, region, logged, masked_line(f, line, catalog))
+        hit = replace(flow_hit(merged, region, logged, masked_line(f, line, catalog)), line=line)
         sources = sorted({fl.steps[0].note for fl in group if fl.steps})
         yield _with_sources(hit, sources)
 
@@ -86,12 +89,21 @@ def _region(host: str, provider: str, catalog: Catalog) -> Region:
     return match.region if match is not None else catalog.provider(provider).region
 
 
-def _logged(f: SourceFile, line: int) -> bool:
-    """Whether the logging analyser found an audit log around this call: it reports
-    `ai-call-without-audit-log` otherwise, which the engine knows; here we keep it simple and
-    conservative (not logged) unless the file visibly logs AI calls."""
-    text = f.text
-    return "->info(" in text or "->notice(" in text or "logger.info(" in text
+def _line_here(f: SourceFile, flow: Flow) -> int:
+    """The line in `f` where the flow leaves: its sink, or (when the sink is in another file,
+    reached through an injected dependency) the last step in `f`, the call into it."""
+    here = [s.line for s in flow.steps if s.file == f.rel]
+    if flow.steps and flow.steps[-1].file == f.rel:
+        return flow.steps[-1].line
+    return here[-1] if here else flow.site.line
+
+
+def _logged(f: SourceFile, flow: Flow, line: int) -> bool:
+    """Whether the AI call is audit-logged, as the logging analyser decides it (for a sink in
+    another file: not known here, so not logged)."""
+    if flow.steps and flow.steps[-1].file != f.rel:
+        return False
+    return call_is_logged(f, line)
 
 
 def _confidence_rank(c: object) -> int:
@@ -102,6 +114,4 @@ def _with_sources(hit: Hit, sources: list[str]) -> Hit:
     if len(sources) <= 1:
         return hit
     shown = "; ".join(sources[:6]) + (f"; +{len(sources) - 6} more" if len(sources) > 6 else "")
-    from dataclasses import replace
-
     return replace(hit, message=f"{hit.message}. Sources: {shown}")
