@@ -76,6 +76,7 @@ def gateway_config(
     base_url = "{us}/v1"
     region = "us"
     timeout_s = {timeout_s}
+    fallback = ["eu-llm"]
 
     [[upstreams]]
     id = "dead-eu"
@@ -104,6 +105,12 @@ def gateway_config(
     [policy.actions]
     card = "block"
     secret = "block"
+
+    [policy.routes."/v1/completions"]
+    upstream = "us-llm"
+
+    [policy.routes."/v1/responses"]
+    upstream = "dead-eu"
 
     [policy.tenants.shop3]
     routes = ["/v1/chat/completions", "/v1/models"]
@@ -139,7 +146,7 @@ class Gateway:
         self.flush_audit()
         chain = SqliteChain(self.settings.audit.path)
         try:
-            return [r.payload for r in chain.records(tenant=tenant)]
+            return [r.payload() for r in chain.records(tenant=tenant)]
         finally:
             chain.close()
 
@@ -158,9 +165,12 @@ def running_gateway(config: Path, environ: Mapping[str, str] = ENV) -> Iterator[
         composed.close()
 
 
-def client(gw: Gateway, key: str | None = KEY_A, **kw: Any) -> httpx.Client:
-    headers = {"authorization": f"Bearer {key}"} if key else {}
-    return httpx.Client(base_url=gw.url, headers=headers, trust_env=False, timeout=10, **kw)
+def client(
+    gw: Gateway, key: str | None = KEY_A, headers: dict[str, str] | None = None, **kw: Any
+) -> httpx.Client:
+    sent = {"authorization": f"Bearer {key}"} if key else {}
+    sent.update(headers or {})
+    return httpx.Client(base_url=gw.url, headers=sent, trust_env=False, timeout=10, **kw)
 
 
 def chat(text: str, *, stream: bool = False, model: str = "llama3") -> dict[str, Any]:

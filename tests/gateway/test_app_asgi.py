@@ -135,7 +135,7 @@ def test_sse_each_event_is_its_own_body_message(
     doc = {"model": "llama3", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     sent, _ = asyncio.run(_drive(settings, "/v1/chat/completions", doc))
     expected = sse_events("/v1/chat/completions", "Hello there, general Kenobi", 5)
-    assert [m["type"] for m in sent][0] == "http.response.start"
+    assert sent[0]["type"] == "http.response.start"
     assert sent[0]["status"] == 200
     headers = dict(sent[0]["headers"])
     assert headers[b"content-type"].startswith(b"text/event-stream")
@@ -188,7 +188,9 @@ def test_mid_stream_death_ends_with_an_sse_error_event(
     last = sent[-1]
     assert last["more_body"] is False
     assert last["body"].startswith(b"event: error\ndata: ")
-    assert json.loads(last["body"].split(b"data: ", 1)[1])["error"]["code"] == "upstream_unavailable"
+    assert (
+        json.loads(last["body"].split(b"data: ", 1)[1])["error"]["code"] == "upstream_unavailable"
+    )
     assert protector.records[0].outcome == "upstream_unavailable_mid_stream"
 
 

@@ -156,7 +156,11 @@ def _answer(
             "usage": {"input_tokens": 1, "output_tokens": 1},
         }
     if path == "/v1/completions":
-        return {"id": "cmpl-1", "object": "text_completion", "choices": [{"index": 0, "text": text}]}
+        return {
+            "id": "cmpl-1",
+            "object": "text_completion",
+            "choices": [{"index": 0, "text": text}],
+        }
     if path == "/v1/embeddings":
         return {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1]}]}
     if path == "/v1/responses":
@@ -194,7 +198,9 @@ def sse_events(path: str, text: str, size: int) -> list[bytes]:
         done = {"type": "response.completed", "response": {"id": "resp_1", "status": "completed"}}
         return [*out, _ev(done, "response.completed")]
     if path == "/v1/completions":
-        chunks = [_ev({"object": "text_completion", "choices": [{"index": 0, "text": p}]}) for p in parts]
+        chunks = [
+            _ev({"object": "text_completion", "choices": [{"index": 0, "text": p}]}) for p in parts
+        ]
         return [*chunks, b"data: [DONE]\n\n"]
     chunks = [
         _ev({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": p}}]})
@@ -208,10 +214,16 @@ def sse_events(path: str, text: str, size: int) -> list[bytes]:
 def _anthropic_events(parts: list[str]) -> list[bytes]:
     start = {"type": "message_start", "message": {"id": "msg_1", "type": "message",
              "role": "assistant", "content": []}}  # fmt: skip
-    block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    block = {
+        "type": "content_block_start",
+        "index": 0,
+        "content_block": {"type": "text", "text": ""},
+    }
     deltas = [
-        _ev({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
-            "content_block_delta")  # fmt: skip
+        _ev(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            "content_block_delta",
+        )
         for p in parts
     ]
     return [

@@ -110,7 +110,7 @@ def run_gateway(args: argparse.Namespace) -> int:
 def compose(settings: GatewaySettings) -> Composed:
     """Build the app from its parts (vault, tokenizer, detector, audit sink)."""
     from egressguard.gateway.app import build_app
-    from egressguard.gateway.detect import build_detector
+    from egressguard.gateway.detect.engine import build_detector
     from egressguard.gateway.tokens import Tokenizer
     from egressguard.gateway.vault import SqliteVault
     from egressguard.store.sink import ChainSink
@@ -166,10 +166,10 @@ def _token_secret(state_dir: Path) -> tuple[bytes, bool]:
 
 
 def _dictionary_specs(settings: GatewaySettings) -> list[Any]:
-    from egressguard.gateway.detect import DictionarySpec
+    from egressguard.gateway.detect.model import DictionarySpec, PiiCategory
 
     return [
-        DictionarySpec(path=d.path, category=d.category, columns=d.columns)
+        DictionarySpec(path=d.path, category=PiiCategory(d.category), columns=d.columns)
         for d in settings.dictionaries
     ]
 

@@ -132,6 +132,9 @@ class GatewayMetrics:
             "Upstream failures by upstream and kind (timeout, unavailable, stream_broken).",
             ("upstream", "kind"),
         )
+        self.audit_failures = Counter(
+            "egressguard_audit_failures_total", "Exchanges the audit sink refused.", ()
+        )
         self.fallbacks = Counter(
             "egressguard_upstream_attempts_extra_total",
             "Retries and fallbacks beyond the first attempt.",
@@ -148,6 +151,7 @@ class GatewayMetrics:
             self.blocked,
             self.upstream_errors,
             self.fallbacks,
+            self.audit_failures,
         ):
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"

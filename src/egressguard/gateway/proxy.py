@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from egressguard.errors import UpstreamError, UpstreamTimeout
+from egressguard.errors import ChainError, UpstreamError, UpstreamTimeout
 from egressguard.gateway.auth import Authenticator, Client, RateLimiter
 from egressguard.gateway.exchange import ExchangeRecord, Protector, Redaction
 from egressguard.gateway.metrics import GatewayMetrics
@@ -297,30 +297,32 @@ class _Call:
         if red is not None:
             for cat, n in red.counts.items():
                 m.detections.inc(cat, red.actions.get(cat, "?"), amount=n)
-        self.ctx.protector.record(
-            ExchangeRecord(
-                ts=self.wall,
-                request_id=self.request_id,
-                tenant=self.client.tenant if self.client else ANONYMOUS,
-                client=self.client.id if self.client else ANONYMOUS,
-                route=self.route,
-                method="POST",
-                model=self.model,
-                stream=self.stream,
-                upstream=up.id if up else None,
-                region=up.region if up else None,
-                counts=dict(red.counts) if red else {},
-                actions=dict(red.actions) if red else {},
-                request_sha256=self.request_digest,
-                response_sha256=self.response_digest,
-                status=self.status,
-                outcome=self.outcome,
-                latency_ms=round(latency * 1000.0, 3),
-                overhead_ms=round(overhead * 1000.0, 3),
-                attempts=self.opened.attempts if self.opened else 0,
-                error=self.error,
-            )
+        record = ExchangeRecord(
+            ts=self.wall,
+            request_id=self.request_id,
+            tenant=self.client.tenant if self.client else ANONYMOUS,
+            client=self.client.id if self.client else ANONYMOUS,
+            route=self.route,
+            method="POST",
+            model=self.model,
+            stream=self.stream,
+            upstream=up.id if up else None,
+            region=up.region if up else None,
+            counts=dict(red.counts) if red else {},
+            actions=dict(red.actions) if red else {},
+            request_sha256=self.request_digest,
+            response_sha256=self.response_digest,
+            status=self.status,
+            outcome=self.outcome,
+            latency_ms=round(latency * 1000.0, 3),
+            overhead_ms=round(overhead * 1000.0, 3),
+            attempts=self.opened.attempts if self.opened else 0,
+            error=self.error,
         )
+        try:
+            self.ctx.protector.record(record)
+        except ChainError:  # the answer is out; the next request is refused (503) by redact()
+            m.audit_failures.inc()
 
 
 # --- helpers ----------------------------------------------------------------------------------

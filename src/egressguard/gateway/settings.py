@@ -36,6 +36,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from egressguard.errors import GatewayConfigError
+from egressguard.gateway.detect.model import PiiCategory
+
+CATEGORIES = frozenset(c.value for c in PiiCategory)
 
 ACTIONS = ("allow", "tokenize", "mask", "block")
 UPSTREAM_KINDS = ("openai", "anthropic")
@@ -344,7 +347,10 @@ def _policy(raw: Mapping[str, Any], upstream_ids: set[str]) -> PolicySettings:
         )
     regions_raw = _as_table(raw.get("regions", {}), "policy.regions")
     category_regions = {
-        str(cat): frozenset(_str_list(v, f"policy.regions.{cat}")) for cat, v in regions_raw.items()
+        (cat if cat == "*" else _category(cat, f"policy.regions.{cat}")): frozenset(
+            _str_list(v, f"policy.regions.{cat}")
+        )
+        for cat, v in regions_raw.items()
     }
     routes: dict[str, ScopePolicy] = {}
     for route, value in _as_table(raw.get("routes", {}), "policy.routes").items():
@@ -401,7 +407,17 @@ def _scope(raw: Mapping[str, Any], where: str, upstream_ids: set[str]) -> ScopeP
 
 def _actions(raw: Any, where: str) -> dict[str, str]:
     table = _as_table(raw, where)
-    return {str(cat): _action(v, f"{where}.{cat}") for cat, v in table.items()}
+    return {
+        _category(cat, f"{where}.{cat}"): _action(v, f"{where}.{cat}") for cat, v in table.items()
+    }
+
+
+def _category(name: str, where: str) -> str:
+    if name not in CATEGORIES:
+        raise GatewayConfigError(
+            f"{where}: unknown data category {name!r} (one of {', '.join(sorted(CATEGORIES))})"
+        )
+    return name
 
 
 def _action(value: Any, where: str) -> str:

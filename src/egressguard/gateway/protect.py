@@ -1,0 +1,172 @@
+"""`ShopProtector`: the proxy's `Protector` built from the detector, tokenizer, vault and sink.
+
+Redaction runs the `Redactor` with the policy of the request's tenant and route; the tokens it
+issues are written to the vault (per tenant, with the configured TTL) before anything leaves, so
+a later turn that quotes them is restored too. Restoration looks a token up in this request's
+issued tokens first, then in the vault under the *same tenant* only: tenant B can never restore
+tenant A's tokens. Audit records become `AuditEvent`s for the injected sink.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from egressguard.gateway.actions import Api
+from egressguard.gateway.audit_events import AuditEvent, AuditSink
+from egressguard.gateway.exchange import ExchangeRecord, Lookup, Redaction, StreamRewriter
+from egressguard.gateway.policy import Policy
+from egressguard.gateway.problems import Rejected
+from egressguard.gateway.restore import Restorer, StreamState, restore_sse_event
+from egressguard.gateway.sse import SseParser, encode
+from egressguard.gateway.tokens import Tokenizer
+from egressguard.gateway.transform import DetectorLike, RedactContext, Redactor
+from egressguard.gateway.vault import Vault, VaultEntry
+
+ROUTE_API = {
+    "/v1/chat/completions": Api.CHAT,
+    "/v1/completions": Api.COMPLETIONS,
+    "/v1/embeddings": Api.EMBEDDINGS,
+    "/v1/responses": Api.RESPONSES,
+    "/v1/messages": Api.MESSAGES,
+}
+
+
+class ShopProtector:
+    """Shared by all requests; per-request state lives in the returned lookups and rewriters."""
+
+    def __init__(
+        self,
+        *,
+        detector: DetectorLike,
+        tokenizer: Tokenizer,
+        policy: Policy,
+        vault: Vault,
+        sink: AuditSink,
+        ttl_s: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._detector = detector
+        self._tokenizer = tokenizer
+        self._policy = policy
+        self._vault = vault
+        self._sink = sink
+        self._ttl = ttl_s
+        self._clock = clock
+        # (tenant, token) -> when it was last written; skips rewriting a token on every turn
+        self._stored: dict[tuple[str, str], float] = {}
+
+    def redact(
+        self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
+    ) -> Redaction:
+        self._check_audit()
+        api = ROUTE_API[route]
+        policy = self._policy
+        redactor = Redactor(
+            self._detector, self._tokenizer, lambda cat: policy.action(tenant, route, cat)
+        )
+        conversation = self._tokenizer.conversation_id(
+            tenant, api, body, header=conversation_header
+        )
+        vault = self._vault
+        ctx = RedactContext(tenant, conversation, lambda token: vault.get(tenant, token))
+        result = redactor.redact_request(api, body, ctx)
+        issued = {token: item.value for token, item in result.issued.items()}
+        if not result.blocked:
+            self._store(tenant, result.issued)
+        return Redaction(
+            body=result.body,
+            counts={str(c): n for c, n in result.counts.items()},
+            actions={str(c): str(a) for c, a in result.actions.items()},
+            blocked=tuple(str(c) for c in result.blocked),
+            lookup=_lookup(issued, tenant, vault),
+            known=frozenset(issued),
+        )
+
+    def _check_audit(self) -> None:
+        if getattr(self._sink, "error", None) is not None:
+            raise Rejected(503, "audit_unavailable", "the audit trail cannot be written")
+
+    def _store(self, tenant: str, issued: dict[str, Any]) -> None:
+        now = self._clock()
+        refresh = (self._ttl or 86_400) / 10
+        fresh = [
+            VaultEntry(token, item.value, str(item.category))
+            for token, item in issued.items()
+            if now - self._stored.get((tenant, token), -refresh) >= refresh
+        ]
+        if not fresh:
+            return
+        self._vault.put_many(tenant, fresh, self._ttl)
+        if len(self._stored) > 100_000:
+            self._stored.clear()
+        for entry in fresh:
+            self._stored[(tenant, entry.token)] = now
+
+    def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any:
+        return _restorer(redaction).restore_json_body(ROUTE_API[route], body)
+
+    def restore_text(self, text: str, redaction: Redaction) -> str:
+        return _restorer(redaction).restore_text(text)
+
+    def stream_rewriter(self, route: str, redaction: Redaction) -> StreamRewriter:
+        return _SseRewriter(ROUTE_API[route], _restorer(redaction))
+
+    def record(self, record: ExchangeRecord) -> None:
+        self._sink.emit(
+            AuditEvent(
+                ts=datetime.fromtimestamp(record.ts, UTC),
+                tenant=record.tenant,
+                client=record.client,
+                route=record.route.lstrip("/"),  # AuditEvent ids start with a letter or digit
+                upstream=record.upstream or "",
+                region=record.region or "",
+                request_id=record.request_id,
+                categories=dict(record.counts),
+                actions=dict(record.actions),
+                request_digest=record.request_sha256 or "",
+                response_digest=record.response_sha256 or "",
+                status=record.status,
+                latency_ms=record.latency_ms,
+                stream=record.stream,
+                error="" if record.outcome == "ok" else record.outcome,
+            )
+        )
+
+
+def _restorer(redaction: Redaction) -> Restorer:
+    return Restorer(redaction.lookup, redaction.known)
+
+
+def _lookup(issued: dict[str, str], tenant: str, vault: Vault) -> Lookup:
+    def lookup(token: str) -> str | None:
+        found = issued.get(token)
+        return found if found is not None else vault.get(tenant, token)
+
+    return lookup
+
+
+class _SseRewriter:
+    """Parse SSE, restore per event with this stream's own state, re-encode each event."""
+
+    def __init__(self, api: Api, restorer: Restorer) -> None:
+        self._api = api
+        self._parser = SseParser()
+        self._state = StreamState(restorer)
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        return [
+            encode(out)
+            for event in self._parser.feed(chunk)
+            for out in restore_sse_event(self._api, event, self._state)
+        ]
+
+    def close(self) -> list[bytes]:
+        out = [
+            encode(r)
+            for event in self._parser.close()
+            for r in restore_sse_event(self._api, event, self._state)
+        ]
+        return out + [encode(r) for r in self._state.close()]
