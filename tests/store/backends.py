@@ -7,10 +7,11 @@ that edits its table behind its back.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from egressguard.store.backend import ChainStore
 from egressguard.store.chain import Record
@@ -75,3 +76,26 @@ class Backend:
 
 BACKENDS = (Backend("sqlite", lambda d: SqliteChain(d / "audit.sqlite3"),
                     lambda d: SqliteRaw(d / "audit.sqlite3")),)  # fmt: skip
+
+
+def append_from_worker(
+    backend_name: str,
+    directory: str,
+    worker: int,
+    count: int,
+    start: Any = None,
+    pause_s: float = 0.0,
+) -> None:
+    """Run in a child process or thread: open the backend's store, wait for ``start`` (an
+    Event shared by every writer), append ``count`` records."""
+    backend = next(b for b in BACKENDS if b.name == backend_name)
+    store = backend.open(Path(directory))
+    if start is not None:
+        start.wait(60)
+    try:
+        for n in range(count):
+            store.append({"tenant": f"w{worker}", "n": n})
+            if pause_s:
+                time.sleep(pause_s)  # like requests, not a tight loop (see test_concurrency)
+    finally:
+        store.close()

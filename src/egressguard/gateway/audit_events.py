@@ -25,6 +25,7 @@ EVENT_VERSION = 1
 
 # Configuration ids and routes: no '@', no spaces, no quotes.
 _IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+_ROUTE = re.compile(r"/?[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION = frozenset({"allow", "tokenize", "mask", "block"})
 _ERROR = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -83,8 +84,9 @@ class AuditEvent:
         if self.ts.tzinfo is None or self.ts.utcoffset() is None:
             raise ValueError("audit event: ts must be timezone-aware")
         object.__setattr__(self, "ts", self.ts.astimezone(UTC))
-        for name in ("tenant", "client", "route", "request_id"):
+        for name in ("tenant", "client", "request_id"):
             _check(_IDENT, getattr(self, name), name)
+        _check(_ROUTE, self.route, "route")
         for name in ("upstream", "region"):  # empty: blocked before routing
             _check(_IDENT, getattr(self, name), name, empty_ok=True)
         _check(_DIGEST, self.request_digest, "request_digest", empty_ok=True)

@@ -7,8 +7,9 @@ synchronous append costs ~0.4 ms with ``synchronous=FULL`` (measured, see
 happens off the request path.
 
 Nothing acknowledged is lost: ``emit`` returns only once the event is queued; a batch that
-fails to append is retried (with backoff) until it succeeds or the sink is closed; ``close``
-drains the queue and raises ``ChainError`` if anything could not be written. Once the store
+fails to append is retried (with backoff) until it succeeds, or, once the sink is closing,
+``close_retries`` more times; ``close`` drains the queue and raises ``ChainError`` naming how
+many events could not be written. Once the store
 has failed, or when the queue stays full for ``put_timeout_s``, ``emit`` raises
 ``ChainError`` instead of dropping events (the trail fails closed).
 """
@@ -40,6 +41,7 @@ class ChainSink:
         max_batch: int = 256,
         put_timeout_s: float = 5.0,
         retry_delays_s: tuple[float, ...] = (0.01, 0.05, 0.2, 1.0),
+        close_retries: int = 5,
         payload: Callable[[AuditEvent], dict[str, Any]] = to_payload,
     ) -> None:
         self._chain = chain
@@ -47,6 +49,7 @@ class ChainSink:
         self._max_batch = max_batch
         self._put_timeout = put_timeout_s
         self._delays = retry_delays_s
+        self._close_retries = close_retries
         self._payload = payload
         self._closing = threading.Event()
         self._error: ChainError | None = None
@@ -118,7 +121,7 @@ class ChainSink:
         payloads = self._encodable(batch)
         if not payloads:
             return
-        attempt = 0
+        attempt, after_close = 0, 0
         while True:
             try:
                 self._chain.append_many(payloads)
@@ -126,9 +129,11 @@ class ChainSink:
                 return
             except ChainError as exc:
                 self._error = exc
-                if self._closing.is_set() and attempt >= len(self._delays):
-                    self._unwritten += len(payloads)
-                    return
+                if self._closing.is_set():
+                    after_close += 1
+                    if after_close > self._close_retries:
+                        self._unwritten += len(payloads)
+                        return
                 time.sleep(self._delays[min(attempt, len(self._delays) - 1)])
                 attempt += 1
 

@@ -1,0 +1,362 @@
+"""The token vault: token -> original value, encrypted at rest, with TTL and erasure.
+
+Each value is encrypted with AES-256-GCM under the keyring's current key and a fresh random
+96-bit nonce. The associated data binds the tenant and the token, so a ciphertext copied to
+another row or tenant fails authentication: ``get`` then raises ``VaultError`` (tampering is
+loud, never a quiet "unknown token"). A tenant is part of the primary key, so asking for
+another tenant's token simply finds nothing (``None``).
+
+Next to each ciphertext the vault keeps a *subject digest*: HMAC-SHA-256, under a key derived
+(HKDF) from the encryption key, of the tenant and the normalised value. ``forget`` (GDPR
+Art. 17) computes that digest under every key of the keyring and deletes the matching rows
+without decrypting anything; SQLite's ``secure_delete`` and a WAL checkpoint then overwrite
+the deleted cells.
+
+Rotation: new writes use the current key; ``rotate()`` re-encrypts (and re-digests) every
+entry still under an older key. Opening a vault whose entries use a key the keyring does not
+hold fails at once with ``VaultError`` (a wrong or lost key is reported, not discovered later
+as silently failing erasures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from egressguard.errors import VaultError
+from egressguard.gateway.vault_keys import Keyring
+
+__all__ = ["Keyring", "SqliteVault", "TokenCollision", "Vault", "VaultEntry", "normalise_subject"]
+
+NONCE_BYTES = 12
+_AAD_LABEL = "egressguard-vault/v1"
+_SUBJECT_INFO = b"egressguard-vault subject digest v1"
+_ROTATE_BATCH = 500
+
+
+class TokenCollision(VaultError):
+    """A token is already stored for a different value (the token is too short)."""
+
+
+class VaultEntry(NamedTuple):
+    token: str
+    value: str
+    category: str
+
+
+class Vault(Protocol):
+    """What the gateway needs from a vault (SQLite now; PostgreSQL in issue 7)."""
+
+    def put(self, tenant: str, token: str, value: str, category: str, ttl_s: int | None) -> None:
+        """Store (or refresh the TTL of) one token; ``TokenCollision`` if it names another
+        value. ``ttl_s=None``: never expires."""
+        ...
+
+    def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
+        """``put`` for several tokens in one transaction."""
+        ...
+
+    def get(self, tenant: str, token: str) -> str | None:
+        """The value, or ``None`` if unknown to this tenant or expired."""
+        ...
+
+    def forget(self, tenant: str, value: str) -> int:
+        """Erase every token of one value for one tenant; the number of entries erased."""
+        ...
+
+    def purge_expired(self) -> int: ...
+
+    def rotate(self) -> int:
+        """Re-encrypt every entry not under the current key; the number re-encrypted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def normalise_subject(value: str) -> str:
+    """The form erasure matches on: NFKC, case-folded, whitespace collapsed and trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def _aad(tenant: str, token: str) -> bytes:
+    return json.dumps([_AAD_LABEL, tenant, token], separators=(",", ":")).encode("utf-8")
+
+
+class _Cipher:
+    """The keyring turned into AEADs and subject-digest keys, by key id."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        keys = keyring.keys()
+        self.current_id = keyring.current_id
+        self._aead = {kid: AESGCM(key) for kid, key in keys.items()}
+        self._subject = {
+            kid: HKDF(hashes.SHA256(), 32, None, _SUBJECT_INFO).derive(key)
+            for kid, key in keys.items()
+        }
+
+    def known(self, kid: str) -> bool:
+        return kid in self._aead
+
+    def encrypt(self, tenant: str, token: str, value: str) -> tuple[bytes, bytes]:
+        nonce = os.urandom(NONCE_BYTES)
+        aead = self._aead[self.current_id]
+        return nonce, aead.encrypt(nonce, value.encode("utf-8"), _aad(tenant, token))
+
+    def decrypt(self, kid: str, nonce: bytes, blob: bytes, tenant: str, token: str) -> str:
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise VaultError(f"vault entry is encrypted with key {kid}, not in the keyring")
+        try:
+            return aead.decrypt(nonce, blob, _aad(tenant, token)).decode("utf-8")
+        except (InvalidTag, ValueError) as exc:
+            raise VaultError(
+                f"vault entry {tenant}/{token} failed authentication (wrong key, or the row "
+                "was altered or moved)"
+            ) from exc
+
+    def subject(self, kid: str, tenant: str, value: str) -> bytes:
+        message = json.dumps([tenant, normalise_subject(value)], ensure_ascii=False)
+        return hmac.new(self._subject[kid], message.encode("utf-8"), hashlib.sha256).digest()
+
+    def subjects(self, tenant: str, value: str) -> list[bytes]:
+        return [self.subject(kid, tenant, value) for kid in self._subject]
+
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS vault (
+        tenant     TEXT    NOT NULL,
+        token      TEXT    NOT NULL,
+        key_id     TEXT    NOT NULL,
+        nonce      BLOB    NOT NULL,
+        ciphertext BLOB    NOT NULL,
+        category   TEXT    NOT NULL,
+        subject    BLOB    NOT NULL,
+        created_at REAL    NOT NULL,
+        expires_at REAL,
+        PRIMARY KEY (tenant, token)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS vault_subject ON vault (tenant, subject)",
+    "CREATE INDEX IF NOT EXISTS vault_key ON vault (key_id)",
+    "CREATE INDEX IF NOT EXISTS vault_expiry ON vault (expires_at) WHERE expires_at IS NOT NULL",
+)
+
+
+def _expiry(now: float, ttl_s: int | None) -> float | None:
+    if ttl_s is None:
+        return None
+    if ttl_s <= 0:
+        raise ValueError("ttl_s must be positive (or None: never expires)")
+    return now + ttl_s
+
+
+class SqliteVault:
+    """The vault in one SQLite file (WAL; one connection behind a lock; safe across threads
+    and processes)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_s: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self._cipher = _Cipher(keyring)
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+            self._init_schema()
+        except sqlite3.Error as exc:
+            raise VaultError(f"cannot open the vault {self.path}: {exc}") from exc
+        self._check_keys()
+
+    def _init_schema(self) -> None:
+        for attempt in range(50):  # journal_mode does not wait on the busy handler
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.02)
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA secure_delete = ON")
+        with self._write():
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+
+    def _check_keys(self) -> None:
+        with self._read() as conn:
+            kids = [row[0] for row in conn.execute("SELECT DISTINCT key_id FROM vault")]
+        unknown = sorted(kid for kid in kids if not self._cipher.known(kid))
+        if unknown:
+            raise VaultError(
+                f"the vault {self.path} holds entries under key(s) {', '.join(unknown)} that the "
+                "configured keyring lacks: wrong or lost vault key? (keep old keys after the "
+                "current one in the key file or variable)"
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise VaultError(f"vault {self.path}: {exc}") from exc
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise VaultError(f"vault {self.path}: {exc}") from exc
+
+    # -- writing -----------------------------------------------------------------------------
+    def put(self, tenant: str, token: str, value: str, category: str, ttl_s: int | None) -> None:
+        self.put_many(tenant, [VaultEntry(token, value, category)], ttl_s)
+
+    def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
+        now = self._clock()
+        expires = _expiry(now, ttl_s)
+        kid = self._cipher.current_id
+        with self._write() as conn:
+            for entry in entries:
+                self._put_one(conn, tenant, entry, kid, now, expires)
+
+    def _put_one(
+        self,
+        conn: sqlite3.Connection,
+        tenant: str,
+        entry: VaultEntry,
+        kid: str,
+        now: float,
+        expires: float | None,
+    ) -> None:
+        existing = conn.execute(
+            "SELECT key_id, nonce, ciphertext, expires_at FROM vault WHERE tenant=? AND token=?",
+            (tenant, entry.token),
+        ).fetchone()
+        if existing is not None and (existing[3] is None or existing[3] > now):
+            old = self._cipher.decrypt(existing[0], existing[1], existing[2], tenant, entry.token)
+            if old != entry.value:
+                raise TokenCollision(f"token {entry.token} of tenant {tenant} names another value")
+            keep = None if existing[3] is None or expires is None else max(existing[3], expires)
+            conn.execute(
+                "UPDATE vault SET expires_at=? WHERE tenant=? AND token=?",
+                (keep, tenant, entry.token),
+            )
+            return
+        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
+        subject = self._cipher.subject(kid, tenant, entry.value)
+        conn.execute(
+            "INSERT OR REPLACE INTO vault (tenant, token, key_id, nonce, ciphertext, category, "
+            "subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tenant, entry.token, kid, nonce, blob, entry.category, subject, now, expires),
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, tenant: str, token: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT key_id, nonce, ciphertext, expires_at FROM vault "
+                "WHERE tenant=? AND token=?",
+                (tenant, token),
+            ).fetchone()
+        if row is None or (row[3] is not None and row[3] <= self._clock()):
+            return None
+        return self._cipher.decrypt(row[0], row[1], row[2], tenant, token)
+
+    # -- erasure, expiry, rotation -------------------------------------------------------------
+    def forget(self, tenant: str, value: str) -> int:
+        subjects = self._cipher.subjects(tenant, value)
+        marks = ",".join("?" * len(subjects))
+        with self._write() as conn:
+            count = conn.execute(
+                f"DELETE FROM vault WHERE tenant=? AND subject IN ({marks})", (tenant, *subjects)
+            ).rowcount
+        self._checkpoint()
+        return count
+
+    def purge_expired(self) -> int:
+        with self._write() as conn:
+            count = conn.execute(
+                "DELETE FROM vault WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (self._clock(),),
+            ).rowcount
+        self._checkpoint()
+        return count
+
+    def _checkpoint(self) -> None:
+        """Move deleted cells out of the WAL so secure_delete overwrites them in the file."""
+        with self._read() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def rotate(self) -> int:
+        total = 0
+        while True:
+            done = self._rotate_batch()
+            total += done
+            if done < _ROTATE_BATCH:
+                return total
+
+    def _rotate_batch(self) -> int:
+        kid = self._cipher.current_id
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT tenant, token, key_id, nonce, ciphertext FROM vault WHERE key_id != ? "
+                "LIMIT ?",
+                (kid, _ROTATE_BATCH),
+            ).fetchall()
+            for tenant, token, old_kid, old_nonce, old_blob in rows:
+                value = self._cipher.decrypt(old_kid, old_nonce, old_blob, tenant, token)
+                nonce, blob = self._cipher.encrypt(tenant, token, value)
+                conn.execute(
+                    "UPDATE vault SET key_id=?, nonce=?, ciphertext=?, subject=? "
+                    "WHERE tenant=? AND token=?",
+                    (kid, nonce, blob, self._cipher.subject(kid, tenant, value), tenant, token),
+                )
+        return len(rows)
+
+    def count(self, tenant: str | None = None) -> int:
+        """Entries stored (expired ones included until purged)."""
+        with self._read() as conn:
+            if tenant is None:
+                return int(conn.execute("SELECT COUNT(*) FROM vault").fetchone()[0])
+            query = "SELECT COUNT(*) FROM vault WHERE tenant=?"
+            return int(conn.execute(query, (tenant,)).fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SqliteVault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
