@@ -82,10 +82,10 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def load(args: argparse.Namespace) -> GatewaySettings:
+def load(args: argparse.Namespace, *, serving: bool = False) -> GatewaySettings:
     from egressguard.gateway.settings import load_gateway_settings
 
-    return load_gateway_settings(args.config, os.environ)
+    return load_gateway_settings(args.config, os.environ, serving=serving)
 
 
 # --- gateway ------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def load(args: argparse.Namespace) -> GatewaySettings:
 def run_gateway(args: argparse.Namespace) -> int:
     from egressguard.gateway.server import serve
 
-    settings = load(args)
+    settings = load(args, serving=True)
     composed = compose(settings)
     for note in composed.notes:
         _err(f"egressguard: {note}")
@@ -133,17 +133,27 @@ def compose(settings: GatewaySettings) -> Composed:
     chain = SqliteChain(settings.audit.path)
     sink = ChainSink(chain)
     detector = build_detector(_dictionary_specs(settings))
-    app = build_app(
-        settings, sink=sink, vault=vault, detector=detector, tokenizer=Tokenizer(secret)
-    )
+    closed = False
 
     def close() -> None:
+        nonlocal closed
+        if closed:
+            return
+        closed = True
         try:
-            sink.close()
+            sink.close()  # drains the queue: every acknowledged exchange is stored
         finally:
             chain.close()
             vault.close()
 
+    app = build_app(
+        settings,
+        sink=sink,
+        vault=vault,
+        detector=detector,
+        tokenizer=Tokenizer(secret),
+        on_shutdown=close,
+    )
     return Composed(app, sink, close, notes)
 
 

@@ -43,8 +43,13 @@ def build_app(
     vault: Any,
     detector: Any,
     tokenizer: Any,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
-    """The gateway app with the shop-data protector built from the injected parts."""
+    """The gateway app with the shop-data protector built from the injected parts.
+
+    `on_shutdown` runs in the lifespan's shutdown, after in-flight requests finished (the
+    composer closes its stores there: the audit sink drains before the process exits).
+    """
     from egressguard.gateway.protect import ShopProtector
 
     policy = Policy(settings.policy)
@@ -56,7 +61,7 @@ def build_app(
         sink=sink,
         ttl_s=settings.vault.ttl_s,
     )
-    return build_app_with(settings, protector, policy=policy)
+    return build_app_with(settings, protector, policy=policy, on_shutdown=on_shutdown)
 
 
 def build_app_with(
@@ -66,6 +71,7 @@ def build_app_with(
     policy: Policy | None = None,
     clock: Callable[[], float] = time.perf_counter,
     backoff_s: float = 0.05,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
     """The app around any `Protector` (the seam the raw-ASGI tests use)."""
     policy = policy or Policy(settings.policy)
@@ -89,6 +95,8 @@ def build_app_with(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await upstreams.aclose()
+        if on_shutdown is not None:
+            on_shutdown()
 
     routes = [Route(path, ProxyEndpoint(ctx, path), methods=["POST"]) for path in POST_ROUTES]
     routes += [

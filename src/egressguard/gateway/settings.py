@@ -171,15 +171,21 @@ def key_digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8")).digest()
 
 
-def load_gateway_settings(path: Path, environ: Mapping[str, str]) -> GatewaySettings:
-    """Read and validate `path`; `environ` supplies the variables named by `*_env` keys."""
+def load_gateway_settings(
+    path: Path, environ: Mapping[str, str], *, serving: bool = True
+) -> GatewaySettings:
+    """Read and validate `path`; `environ` supplies the variables named by `*_env` keys.
+
+    With `serving=False` (maintenance commands: audit-log, vault) client and upstream keys
+    need not be set: those settings come back without them.
+    """
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise GatewayConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise GatewayConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_gateway_settings(raw, base=path.parent.resolve(), environ=environ)
+    return parse_gateway_settings(raw, base=path.parent.resolve(), environ=environ, serving=serving)
 
 
 _TOP_KEYS = frozenset(
@@ -199,14 +205,15 @@ _TOP_KEYS = frozenset(
 
 
 def parse_gateway_settings(
-    raw: Mapping[str, Any], *, base: Path, environ: Mapping[str, str]
+    raw: Mapping[str, Any], *, base: Path, environ: Mapping[str, str], serving: bool = True
 ) -> GatewaySettings:
     _no_unknown(raw, _TOP_KEYS, "")
     host, port = _listen(_req(raw, "listen", str, ""))
     state_dir = _path(base, _req(raw, "state_dir", str, ""))
     limits = _limits(_table(raw, "limits"))
-    clients = _clients(_array(raw, "clients"), environ)
-    upstreams = _upstreams(_array(raw, "upstreams"), base, environ)
+    keys = environ if serving else _Lenient(environ)
+    clients = _clients(_array(raw, "clients"), keys)
+    upstreams = _upstreams(_array(raw, "upstreams"), base, keys)
     ids = {u.id for u in upstreams}
     policy = _policy(_table(raw, "policy", required=True), ids)
     for up in upstreams:
@@ -584,6 +591,19 @@ def _str_tuple(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     if key not in raw:
         return ()
     return tuple(_str_list(raw[key], f"{where}.{key}"))
+
+
+class _Lenient(dict[str, str]):
+    """An environment in which every variable is set (to a unique dummy value)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)
+
+    def __missing__(self, name: str) -> str:
+        return f"unset:{name}:not-a-usable-key"
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name]
 
 
 def _env_value(environ: Mapping[str, str], name: str, where: str) -> str:

@@ -1,0 +1,99 @@
+"""The TLS listener: TLS 1.3 is accepted, TLS 1.2 is refused (throwaway self-signed cert)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.gateway.harness import KEY_A, Gateway, chat, gateway_config, running_gateway
+from tests.gateway.upstream_server import ServerThread, TestUpstream
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Path]]:
+    tmp = tmp_path_factory.mktemp("tls")
+    cert, key = _self_signed(tmp)
+    up = TestUpstream()
+    with ServerThread(up.app()) as server:
+        extra = f'\n[tls]\ncert = "{cert.name}"\nkey = "{key.name}"\n'
+        config = gateway_config(
+            tmp, eu=server.url, us=server.url, anthropic=server.url, extra=extra
+        )
+        with running_gateway(config) as gw:
+            yield gw, cert
+        up.stopping = True
+
+
+def _context(cert: Path, version: ssl.TLSVersion) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(cert))
+    context.minimum_version = version
+    context.maximum_version = version
+    return context
+
+
+def test_tls13_is_accepted(tls_gateway: tuple[Gateway, Path]) -> None:
+    gw, cert = tls_gateway
+    assert gw.url.startswith("https://")
+    with httpx.Client(verify=_context(cert, ssl.TLSVersion.TLSv1_3), trust_env=False) as c:
+        r = c.post(
+            f"{gw.url}/v1/chat/completions",
+            json=chat("hello jan@example.pl"),
+            headers={"authorization": f"Bearer {KEY_A}"},
+        )
+    assert r.status_code == 200
+    assert "jan@example.pl" in r.text
+
+
+def test_tls12_is_refused(tls_gateway: tuple[Gateway, Path]) -> None:
+    gw, cert = tls_gateway
+    with (
+        httpx.Client(verify=_context(cert, ssl.TLSVersion.TLSv1_2), trust_env=False) as c,
+        pytest.raises(httpx.ConnectError),
+    ):
+        c.get(f"{gw.url}/healthz")
+
+
+def test_plain_http_gets_nothing(tls_gateway: tuple[Gateway, Path]) -> None:
+    gw, _ = tls_gateway
+    with pytest.raises(httpx.TransportError):
+        httpx.get(gw.url.replace("https://", "http://") + "/healthz", trust_env=False)
