@@ -1,0 +1,313 @@
+"""The token vault: contract suite over backends (SQLite now), keys, rotation, erasure."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from egressguard.errors import VaultError
+from egressguard.gateway.vault import SqliteVault, TokenCollision, Vault, VaultEntry
+from egressguard.gateway.vault_keys import Keyring, key_id, load_keyring, new_key, read_key_file
+from egressguard.gateway.vault_ops import forget_subject, rotate_vault_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+OpenVault = Callable[[Keyring], Vault]
+
+
+def _sqlite(tmp_path: Path, clock: Clock) -> OpenVault:
+    return lambda keyring: SqliteVault(tmp_path / "vault.sqlite3", keyring, clock=clock)
+
+
+BACKENDS = {"sqlite": _sqlite}  # issue 7: "postgres"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def open_vault(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> OpenVault:
+    return BACKENDS[request.param](tmp_path, clock)
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring(new_key())
+
+
+@pytest.fixture
+def vault(open_vault: OpenVault, keyring: Keyring) -> Iterator[Vault]:
+    opened = open_vault(keyring)
+    yield opened
+    opened.close()
+
+
+# -- contract ------------------------------------------------------------------------------
+def test_round_trip(vault: Vault) -> None:
+    vault.put("shop1", "[EMAIL_7f3a9c]", "anna@example.de", "email", 3600)
+    assert vault.get("shop1", "[EMAIL_7f3a9c]") == "anna@example.de"
+    assert vault.get("shop1", "[EMAIL_000000]") is None
+
+
+def test_unicode_values_round_trip(vault: Vault) -> None:
+    vault.put("shop1", "[NAME_1]", "Zoë Łukasiewicz-Müller", "name", None)
+    assert vault.get("shop1", "[NAME_1]") == "Zoë Łukasiewicz-Müller"
+
+
+def test_another_tenant_reads_nothing(vault: Vault) -> None:
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 3600)
+    assert vault.get("shop2", "[EMAIL_1]") is None
+    vault.put("shop2", "[EMAIL_1]", "bob@example.fr", "email", 3600)  # same token, own space
+    assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
+    assert vault.get("shop2", "[EMAIL_1]") == "bob@example.fr"
+
+
+def test_put_again_is_idempotent_and_a_collision_is_refused(vault: Vault) -> None:
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 3600)
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 3600)
+    with pytest.raises(TokenCollision):
+        vault.put("shop1", "[EMAIL_1]", "eve@example.de", "email", 3600)
+    assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
+
+
+def test_put_many_is_all_or_nothing(vault: Vault) -> None:
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 3600)
+    entries = [VaultEntry("[EMAIL_2]", "b@example.de", "email"),
+               VaultEntry("[EMAIL_1]", "eve@example.de", "email")]  # fmt: skip
+    with pytest.raises(TokenCollision):
+        vault.put_many("shop1", entries, 3600)
+    assert vault.get("shop1", "[EMAIL_2]") is None
+
+
+def test_ttl_expiry_and_purge(vault: Vault, clock: Clock) -> None:
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 60)
+    vault.put("shop1", "[EMAIL_2]", "bob@example.de", "email", None)
+    clock.now += 59
+    assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
+    clock.now += 1
+    assert vault.get("shop1", "[EMAIL_1]") is None
+    vault.put("shop1", "[EMAIL_1]", "someone@else.de", "email", 60)  # expired: may be reused
+    clock.now += 61
+    assert vault.purge_expired() == 1
+    assert vault.get("shop1", "[EMAIL_2]") == "bob@example.de"
+    with pytest.raises(ValueError):
+        vault.put("shop1", "[EMAIL_3]", "x@example.de", "email", 0)
+
+
+def test_putting_again_extends_the_ttl(vault: Vault, clock: Clock) -> None:
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 60)
+    clock.now += 50
+    vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 60)
+    clock.now += 50
+    assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
+
+
+def test_forget_erases_every_token_of_one_subject_in_one_tenant(vault: Vault) -> None:
+    vault.put("shop1", "[EMAIL_a1]", "Anna@Example.de", "email", None)  # conversation 1
+    vault.put("shop1", "[EMAIL_b2]", "anna@example.de ", "email", None)  # conversation 2
+    vault.put("shop1", "[EMAIL_c3]", "bob@example.de", "email", None)
+    vault.put("shop2", "[EMAIL_a1]", "anna@example.de", "email", None)
+    assert vault.forget("shop1", "ANNA@example.DE") == 2
+    assert vault.get("shop1", "[EMAIL_a1]") is None
+    assert vault.get("shop1", "[EMAIL_b2]") is None
+    assert vault.get("shop1", "[EMAIL_c3]") == "bob@example.de"
+    assert vault.get("shop2", "[EMAIL_a1]") == "anna@example.de"  # another controller's data
+    assert vault.forget("shop1", "anna@example.de") == 0
+
+
+def test_rotation_keeps_old_entries_readable_and_rotate_reencrypts(
+    open_vault: OpenVault, keyring: Keyring
+) -> None:
+    first = open_vault(keyring)
+    first.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+    first.close()
+    rotated = keyring.with_new_current(new_key())
+    second = open_vault(rotated)
+    second.put("shop1", "[EMAIL_2]", "bob@example.de", "email", None)
+    assert second.get("shop1", "[EMAIL_1]") == "anna@example.de"  # old key, still readable
+    assert second.forget("shop1", "nobody") == 0
+    assert second.rotate() == 1
+    assert second.rotate() == 0
+    second.close()
+    only_new = open_vault(Keyring(rotated.current))  # the old key can now be dropped
+    assert only_new.get("shop1", "[EMAIL_1]") == "anna@example.de"
+    assert only_new.forget("shop1", "anna@example.de") == 1  # digests were recomputed too
+    only_new.close()
+
+
+def test_wrong_key_is_a_clear_error(open_vault: OpenVault, keyring: Keyring) -> None:
+    first = open_vault(keyring)
+    first.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+    first.close()
+    with pytest.raises(VaultError, match=rf"{keyring.current_id}.*wrong or lost vault key"):
+        open_vault(Keyring(new_key()))
+
+
+def test_threads_share_one_vault(vault: Vault) -> None:
+    def work(n: int) -> None:
+        for i in range(50):
+            vault.put(f"t{n}", f"[T_{i}]", f"value {n} {i}", "name", 3600)
+            assert vault.get(f"t{n}", f"[T_{i}]") == f"value {n} {i}"
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(vault.get(f"t{n}", "[T_49]") == f"value {n} 49" for n in range(6))
+
+
+# -- SQLite specifics: what is stored, tampering --------------------------------------------
+def _raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_nothing_readable_is_stored(tmp_path: Path, keyring: Keyring) -> None:
+    with SqliteVault(tmp_path / "v.sqlite3", keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna.secret@example.de", "email", None)
+        vault.put("shop1", "[EMAIL_2]", "anna.secret@example.de", "email", None)
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"anna.secret" not in data
+    rows = _raw(tmp_path / "v.sqlite3").execute("SELECT nonce, ciphertext FROM vault").fetchall()
+    assert len(rows[0][0]) == 12 and rows[0][0] != rows[1][0]  # a fresh 96-bit nonce each
+    assert rows[0][1] != rows[1][1]
+
+
+def test_a_ciphertext_moved_to_another_row_or_tenant_raises(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """Decision: a row that fails authentication raises VaultError (tampering is loud); a
+    token the tenant simply does not have is None."""
+    path = tmp_path / "v.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+        vault.put("shop2", "[EMAIL_9]", "mallory@example.de", "email", None)
+    conn = _raw(path)
+    stolen = conn.execute("SELECT nonce, ciphertext FROM vault WHERE tenant='shop1'").fetchone()
+    conn.execute("UPDATE vault SET nonce=?, ciphertext=? WHERE tenant='shop2'", stolen)
+    conn.execute("UPDATE vault SET token='[EMAIL_2]' WHERE tenant='shop1'")
+    conn.close()
+    with SqliteVault(path, keyring) as vault:
+        with pytest.raises(VaultError, match="failed authentication"):
+            vault.get("shop2", "[EMAIL_9]")
+        with pytest.raises(VaultError, match="failed authentication"):
+            vault.get("shop1", "[EMAIL_2]")
+        assert vault.get("shop1", "[EMAIL_1]") is None
+
+
+def test_erasure_overwrites_the_deleted_ciphertext(tmp_path: Path, keyring: Keyring) -> None:
+    path = tmp_path / "v.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+        (blob,) = _raw(path).execute("SELECT ciphertext FROM vault").fetchone()
+        assert vault.forget("shop1", "anna@example.de") == 1
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert blob not in data
+
+
+# -- keys --------------------------------------------------------------------------------------
+def test_a_missing_key_is_generated_0600_and_reported(tmp_path: Path) -> None:
+    first = load_keyring(tmp_path / "state")
+    path = tmp_path / "state" / "vault.key"
+    assert first.generated == path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = load_keyring(tmp_path / "state")
+    assert again.generated is None and again.current == first.current
+    assert str(first.current) not in repr(first)  # keys stay out of reprs and tracebacks
+
+
+def test_generation_does_not_depend_on_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        load_keyring(tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "vault.key").stat().st_mode) == 0o600
+
+
+def test_erasure_never_generates_a_key(tmp_path: Path) -> None:
+    with pytest.raises(VaultError, match=r"vault\.key"):
+        forget_subject(tmp_path, "shop1", "anna@example.de")
+    assert not (tmp_path / "vault.key").exists()
+
+
+def test_key_from_the_environment_value_with_old_keys(tmp_path: Path) -> None:
+    new, old = new_key(), new_key()
+    text = f"{base64.b64encode(new).decode()},{base64.b64encode(old).decode()}"
+    keyring = load_keyring(tmp_path, key_text=text.encode())
+    assert (keyring.current, keyring.older, keyring.generated) == (new, (old,), None)
+    assert not (tmp_path / "vault.key").exists()
+
+
+def test_key_from_a_file(tmp_path: Path) -> None:
+    key = new_key()
+    path = tmp_path / "my.key"
+    path.write_text(f"# comment\n{base64.b64encode(key).decode()}\n")
+    assert load_keyring(tmp_path, key_file=path).current == key
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "no vault key"), ("not base64!", "key 1 is not valid base64"),
+     (base64.b64encode(b"short").decode(), "5 bytes, not 32")],
+)  # fmt: skip
+def test_bad_keys_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(VaultError, match=message):
+        load_keyring(tmp_path, key_text=text)
+
+
+def test_key_ids_are_stable_and_distinct() -> None:
+    key = new_key()
+    assert key_id(key) == key_id(bytes(key)) != key_id(new_key())
+    assert len(key_id(key)) == 16
+
+
+# -- CLI-facing operations ------------------------------------------------------------------------
+def test_forget_subject_uses_the_state_dir(tmp_path: Path) -> None:
+    with SqliteVault(tmp_path / "vault.sqlite3", load_keyring(tmp_path)) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+    assert forget_subject(tmp_path, "shop1", "anna@example.de") == 1
+
+
+def test_rotate_vault_key_with_a_key_file(tmp_path: Path) -> None:
+    old = load_keyring(tmp_path)
+    with SqliteVault(tmp_path / "vault.sqlite3", old) as vault:
+        for i in range(3):
+            vault.put("shop1", f"[EMAIL_{i}]", f"p{i}@example.de", "email", None)
+    report = rotate_vault_key(tmp_path)
+    assert report.reencrypted == 3 and report.new_key_id != old.current_id
+    keys = read_key_file(tmp_path / "vault.key")
+    assert [key_id(k) for k in keys] == [report.new_key_id, old.current_id]
+    assert stat.S_IMODE((tmp_path / "vault.key").stat().st_mode) == 0o600
+    retired = rotate_vault_key(tmp_path, retire_old_keys=True)
+    assert retired.reencrypted == 3
+    assert [key_id(k) for k in read_key_file(tmp_path / "vault.key")] == [retired.new_key_id]
+    with SqliteVault(tmp_path / "vault.sqlite3", load_keyring(tmp_path)) as vault:
+        assert vault.get("shop1", "[EMAIL_2]") == "p2@example.de"
+
+
+def test_rotate_vault_key_with_environment_keys(tmp_path: Path) -> None:
+    old, new = new_key(), new_key()
+    with SqliteVault(tmp_path / "vault.sqlite3", Keyring(old)) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+    text = ",".join(base64.b64encode(k).decode() for k in (new, old))
+    report = rotate_vault_key(tmp_path, key_text=text)
+    assert (report.reencrypted, report.key_file, report.new_key_id) == (1, None, key_id(new))
+    with SqliteVault(tmp_path / "vault.sqlite3", Keyring(new)) as vault:
+        assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
