@@ -88,8 +88,10 @@ def test_put_again_is_idempotent_and_a_collision_is_refused(vault: Vault) -> Non
 
 def test_put_many_is_all_or_nothing(vault: Vault) -> None:
     vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", 3600)
-    entries = [VaultEntry("[EMAIL_2]", "b@example.de", "email"),
-               VaultEntry("[EMAIL_1]", "eve@example.de", "email")]  # fmt: skip
+    entries = [
+        VaultEntry("[EMAIL_2]", "b@example.de", "email"),
+        VaultEntry("[EMAIL_1]", "eve@example.de", "email"),
+    ]
     with pytest.raises(TokenCollision):
         vault.put_many("shop1", entries, 3600)
     assert vault.get("shop1", "[EMAIL_2]") is None
@@ -264,9 +266,12 @@ def test_key_from_a_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "no vault key"), ("not base64!", "key 1 is not valid base64"),
-     (base64.b64encode(b"short").decode(), "5 bytes, not 32")],
-)  # fmt: skip
+    [
+        ("", "no vault key"),
+        ("not base64!", "key 1 is not valid base64"),
+        (base64.b64encode(b"short").decode(), "5 bytes, not 32"),
+    ],
+)
 def test_bad_keys_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(VaultError, match=message):
         load_keyring(tmp_path, key_text=text)

@@ -62,9 +62,16 @@ class SqliteRaw:
         self._run(
             "INSERT INTO audit_chain (seq, v, ts, prev_hash, hash, tenant, payload) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (record.seq, record.v, record.ts, record.prev, record.hash, tenant,
-             record.payload_json),
-        )  # fmt: skip
+            (
+                record.seq,
+                record.v,
+                record.ts,
+                record.prev,
+                record.hash,
+                tenant,
+                record.payload_json,
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,13 @@ class Backend:
     raw: Callable[[Path], Raw]
 
 
-BACKENDS = (Backend("sqlite", lambda d: SqliteChain(d / "audit.sqlite3"),
-                    lambda d: SqliteRaw(d / "audit.sqlite3")),)  # fmt: skip
+BACKENDS = (
+    Backend(
+        "sqlite",
+        lambda d: SqliteChain(d / "audit.sqlite3"),
+        lambda d: SqliteRaw(d / "audit.sqlite3"),
+    ),
+)
 
 
 def append_from_worker(

@@ -160,8 +160,9 @@ def test_reordered_records_are_named(backend: Backend, tmp_path: Path) -> None:
 def test_forged_record_at_the_end_is_named(backend: Backend, tmp_path: Path) -> None:
     records, raw = _tampered(backend, tmp_path)
     genuine = link(records[-1], {"tenant": "t0", "i": 6}, _ts())
-    forged = Rec(genuine.v, genuine.seq, genuine.ts, genuine.prev,
-                 '{"i":6,"tenant":"t1"}', genuine.hash)  # fmt: skip
+    forged = Rec(
+        genuine.v, genuine.seq, genuine.ts, genuine.prev, '{"i":6,"tenant":"t1"}', genuine.hash
+    )
     raw.insert(forged, "t1")  # type: ignore[attr-defined]
     report = _report(backend, tmp_path)
     assert (report.ok, report.first_bad_seq) == (False, 7)

@@ -20,10 +20,18 @@ from egressguard.store.sqlite import SqliteChain
 
 def event(n: int, tenant: str = "shop1") -> AuditEvent:
     return AuditEvent(
-        ts=datetime.now(UTC), tenant=tenant, client="magento", route="/v1/chat/completions",
-        upstream="local-llm", region="local", request_id=f"req-{n}", status=200,
-        categories={"email": 1}, actions={"email": "tokenize"}, latency_ms=1.25,
-    )  # fmt: skip
+        ts=datetime.now(UTC),
+        tenant=tenant,
+        client="magento",
+        route="/v1/chat/completions",
+        upstream="local-llm",
+        region="local",
+        request_id=f"req-{n}",
+        status=200,
+        categories={"email": 1},
+        actions={"email": "tokenize"},
+        latency_ms=1.25,
+    )
 
 
 class FlakyStore:

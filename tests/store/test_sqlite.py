@@ -67,7 +67,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 _COLUMNS = ("v", "seq", "ts", "prev_hash", "hash", "tenant", "payload")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_single_byte_change_in_the_file_is_named(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as tmp:
