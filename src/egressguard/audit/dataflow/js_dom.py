@@ -30,6 +30,8 @@ ELEMENT_CALLS = frozenset(
         "$j",
     }
 )
+# Element calls whose argument is an id or name, not a selector.
+BY_NAME_CALLS = frozenset({"getElementById", "getElementsByName", "namedItem"})
 # Properties that yield an element (`form.elements`, `event.target`); a property read on an
 # element yields an element named after the property (`form.elements.message`).
 ELEMENT_MEMBERS = frozenset({"elements", "target", "currentTarget", "form", "srcElement"})

@@ -24,9 +24,9 @@ from tree_sitter import Node
 from egressguard.audit.dataflow import js_dom
 from egressguard.audit.dataflow.js_graphql import looks_like_graphql, selection_paths
 from egressguard.audit.dataflow.js_scope import FUNCTIONS, Index, param_target, parameters, text
-from egressguard.audit.dataflow.js_value import NONE, Origin, Value, source
+from egressguard.audit.dataflow.js_value import NONE, Origin, Value, select, source
 from egressguard.catalog.dataflow_rules import DataflowRules, SourceRule
-from egressguard.catalog.dataflow_schema import SinkRule, SourceKind
+from egressguard.catalog.dataflow_schema import SinkRule, SourceKind, normalise_field
 from egressguard.model import Confidence, DataCategory, TraceStep
 
 MAX_ROUNDS = 6
@@ -53,13 +53,35 @@ _PASS_THROUGH = frozenset(
 _CONSTANTS = frozenset(
     {"number", "true", "false", "null", "undefined", "regex", "this", "super", "comment"}
 )
-# Only these categories are inferred from a name alone (a key, a property, a parameter).
-NAME_CATEGORIES = frozenset({DataCategory.CUSTOMER_PII, DataCategory.PAYMENT})
+# Only these categories are inferred from a name alone (a key, a property, a parameter) ...
+NAME_CATEGORIES = frozenset(
+    {DataCategory.CUSTOMER_PII, DataCategory.PAYMENT, DataCategory.CREDENTIALS}
+)
+# ... and these are added to data read from a tainted object by its field name.
+_FIELD_ADDS = frozenset(
+    {DataCategory.CUSTOMER_PII, DataCategory.PAYMENT, DataCategory.PROPRIETARY_PRICING}
+)
+# The AI provider's own key is never the shop's credentials (it is how the call is made).
+_PROVIDER_KEY = re.compile(
+    r"(?i)openai|anthropic|gemini|google|mistral|groq|cohere|claude|gpt|llm|(?:^|_)ai(?:_|$)"
+    r"|^(?:api_?key|apikey|key|token|authorization|bearer)$"
+)
+# GraphQL roots whose fields are shop data even without a graphql-field rule.
+_SHOP_ROOT = re.compile(
+    r"^(?:products?|productVariants?|productByHandle|inventoryItems?|orders?|draftOrders?"
+    r"|customers?|abandonedCheckouts|collections?)\b"
+)
 # Calls that hand a verified webhook payload over, whatever route they serve.
 WEBHOOK_RECEIVERS = frozenset({"authenticate.webhook", "shopify.webhooks.process"})
 # A webhook topic written in code: "orders/create", "ORDERS_CREATE".
 _TOPIC = re.compile(r"""['"`]([a-z_]+/[a-z_]+|[A-Z]+(?:_[A-Z]+)+)['"`]""")
 _SNIPPET = 80
+# Parameters of a webhook handler that hold the payload (not `topic`, `shop`, `webhookId`).
+_WEBHOOK_PARAM = re.compile(
+    r"^(?:body|rawBody|payload|data|order|customer|checkout|cart|webhook|req|request|ctx"
+    r"|event|json|message|\{.*)$",
+    re.DOTALL,
+)
 # Calls whose result is the response to a request (GraphQL clients included).
 REQUEST_NAMES = frozenset({"graphql", "query", "request", "rawRequest", "fetch", "ajax"})
 
@@ -176,6 +198,7 @@ class Evaluator:
                 self.bind(target, self.value(value), f"into {snippet(target)}")
             for call in self.index.calls:
                 self._bind_call(call)
+            self._seed_handlers()
             if not self._changed:
                 break
         self._memo.clear()
@@ -267,7 +290,7 @@ class Evaluator:
         if not base.origins:
             return NONE
         rule = self.ctx.rules.classify_field(name)
-        if rule is None or rule.category not in NAME_CATEGORIES:
+        if rule is None or rule.category not in _FIELD_ADDS:
             return NONE
         step = self._step(node, f"source: {snippet(node)} ({rule.category})")
         conf = min(base.origins, key=lambda o: len(o.steps)).confidence
@@ -338,12 +361,24 @@ class Evaluator:
             for fn in _functions_in(value):
                 self._bind_params(fn, [given], key, every=True)
 
-    def functions_called(self, callee: Node) -> list[Node]:
-        """Functions of this file a callee may be: `f`, `this.m`, `obj.m`, `(function(){})`."""
+    def functions_called(self, callee: Node, depth: int = 0) -> list[Node]:
+        """Functions of this file a callee may be: `f`, `this.m`, `obj.m`, `(function(){})`,
+        or what a factory returns (`const ask = makeAsker(key); ask(q)`)."""
         if callee.type in FUNCTIONS:
             return [callee]
         if callee.type == "identifier":
-            return self._fns.get(self.index.var_key(callee), [])
+            key = self.index.var_key(callee)
+            found = self._fns.get(key, [])
+            if found or depth > 2:
+                return found
+            return [
+                ret
+                for made in self.defs.get(key, [])
+                if made.type == "call_expression"
+                for fn in self._made_by(made, depth)
+                for ret in self.index.returns.get(fn.id, [])
+                if ret.type in FUNCTIONS
+            ]
         if callee.type == "member_expression":
             obj = callee.child_by_field_name("object")
             prop = callee.child_by_field_name("property")
@@ -352,6 +387,26 @@ class Evaluator:
                 fns = self.index.methods_of(base, text(prop))
                 return fns or self._fns.get(f"{base}.{text(prop)}", [])
         return []
+
+    def _made_by(self, call: Node, depth: int) -> list[Node]:
+        callee = call.child_by_field_name("function")
+        return self.functions_called(callee, depth + 1) if callee is not None else []
+
+    def _seed_handlers(self) -> None:
+        """Webhook handlers known by name or file (`export function ordersPaid(topic, shop,
+        body)` in webhooks/orders-paid.js): their payload parameters get the topic's data."""
+        in_webhooks = "webhook" in self.ctx.rel.lower()
+        for key, fns in self._fns.items():
+            name = key.partition(":")[2]
+            given = self._topic_source(normalise_field(name), fns[0])
+            if not given and in_webhooks:
+                given = self._topic_source(self.ctx.rel.rpartition("/")[2].split(".")[0], fns[0])
+            if not given:
+                continue
+            for fn in fns:
+                for param in parameters(fn):
+                    if _WEBHOOK_PARAM.match(text(param_target(param))):
+                        self.bind(param, given, f"passed to {name}()")
 
     def returns(self, fn: Node) -> Value:
         cached = self._returns.get(fn.id)
@@ -419,6 +474,8 @@ class Evaluator:
         rule = self.ctx.rules.classify_field(name)
         if rule is None or rule.category not in NAME_CATEGORIES:
             return NONE
+        if rule.category is DataCategory.CREDENTIALS and _PROVIDER_KEY.search(name):
+            return NONE
         step = self._step(node, f"source: {snippet(node)} ({rule.category}, by name)")
         return source(rule.category, step, Confidence.MEDIUM)
 
@@ -441,11 +498,25 @@ class Evaluator:
             return NONE
         pending: list[Origin] = []
         for path in selection_paths(body):
-            rule = self._source(SourceKind.GRAPHQL_FIELD, path)
-            if rule is not None:
-                note = f"source: GraphQL selection {path} ({rule.category})"
-                pending.append(Origin(rule.category, (self._step(node, note),), rule.confidence))
+            found = self._selection(path)
+            if found is not None:
+                cat, conf = found
+                note = f"source: GraphQL selection {path} ({cat})"
+                pending.append(Origin(cat, (self._step(node, note),), conf, path))
         return Value(pending=tuple(pending)) if pending else NONE
+
+    def _selection(self, path: str) -> tuple[DataCategory, Confidence] | None:
+        """The category of one selection: a graphql-field rule, else its field name when it
+        sits under a shop object (`product.metafield.cost_price`)."""
+        rule = self._source(SourceKind.GRAPHQL_FIELD, path)
+        if rule is not None:
+            return rule.category, rule.confidence
+        if "." not in path or not _SHOP_ROOT.match(path):
+            return None
+        field_rule = self.ctx.rules.classify_field(path.rpartition(".")[2])
+        if field_rule is None or field_rule.category not in _FIELD_ADDS:
+            return None
+        return field_rule.category, Confidence.MEDIUM
 
     def member(self, node: Node, depth: int) -> Value:
         path = member_path(node)
@@ -465,7 +536,7 @@ class Evaluator:
         """`obj.prop` from what `obj` carries."""
         if prop == "dataset" or (obj.type == "member_expression" and _prop(obj) == "dataset"):
             return self._dataset(prop, node)
-        base = self.value(obj, depth)
+        base = select(self.value(obj, depth), prop)
         if base.element is not None:
             return self._element_read(base, prop, node)
         if prop in js_dom.ELEMENT_MEMBERS:
@@ -533,7 +604,7 @@ class Evaluator:
         if path in WEBHOOK_RECEIVERS:
             return self._file_topics(node)
         if name in js_dom.ELEMENT_CALLS:
-            return self._element_call(args, depth)
+            return self._element_call(name, args, depth)
         if name in js_dom.VALUE_CALLS and not args and callee.type == "member_expression":
             obj = callee.child_by_field_name("object")
             base = self.value(obj, depth) if obj is not None else NONE
@@ -544,15 +615,17 @@ class Evaluator:
         if name in REQUEST_NAMES or any(s.match.matches(name, receiver, "") for s in self.sinks):
             # A response is not the data that was sent, but it holds what a GraphQL query
             # asked for.
-            pending: tuple[Origin, ...] = ()
+            got = Value(self.value(args[0], depth).origins) if args else NONE
             for arg in args:
-                pending += self.value(arg, depth).pending
-            return Value(pending).hop(self._step(node, f"response of {snippet(callee)}()"))
+                got |= Value(self.value(arg, depth).pending)
+            return got.hop(self._step(node, f"response of {snippet(callee)}()"))
         return None
 
-    def _element_call(self, args: list[Node], depth: int) -> Value:
+    def _element_call(self, name: str, args: list[Node], depth: int) -> Value:
         if args and args[0].type == "string":
-            return Value(element=js_dom.hint_of_selector(text(args[0])))
+            raw = text(args[0]).strip("'\"`")
+            by_name = name in js_dom.BY_NAME_CALLS
+            return Value(element=raw if by_name else js_dom.hint_of_selector(raw))
         if args:
             inner = self.value(args[0], depth)
             return inner.data() | Value(element=inner.element or "")

@@ -5,7 +5,8 @@
        customers.edges.node.defaultAddress, customers.edges.node.defaultAddress.address1
 
 One linear token pass: arguments `( … )` and strings are skipped, aliases (`mail: email`)
-give the field, operation headers and fragment type conditions are not part of a path.
+give the field, operation headers and fragment type conditions are not part of a path; a
+`key: "…"` argument (metafields) adds the key as a field: `product.metafield.cost_price`.
 """
 
 from __future__ import annotations
@@ -35,15 +36,20 @@ def selection_paths(literal: str) -> Iterator[str]:
     last = ""  # the field a following `{` opens
     skip_next = False  # the type after `on` / the name after `...`
     count = 0
+    key_next = False  # `metafield(key: "cost_price")`: the key names the field
     for m in _TOKEN.finditer(body):
         tok = m.group()
         if parens:
             parens += (tok == "(") - (tok == ")")
+            if tok[0] == '"' and key_next and last:
+                yield ".".join(p for p in (*stack, last, tok.strip('"')) if p)
+            key_next = tok == "key" or (key_next and tok == ":")
             continue
         if tok[0] in '"#':
             continue
         if tok == "(":
             parens = 1
+            key_next = False
         elif tok == "{":
             stack.append(last if depth > 0 else "")
             depth += 1

@@ -86,12 +86,13 @@ def _sink_flows(ev: Evaluator, call: Node, sites: tuple[IntegrationSite, ...]) -
 
 
 def _rule(ev: Evaluator, callee: Node, name: str, receiver: str, call: Node) -> SinkRule | None:
-    hint = receiver
+    """The first sink rule matching the call's receiver path, or its definition then path
+    ("new XMLHttpRequest() xhr")."""
     obj = callee.child_by_field_name("object") if callee.type == "member_expression" else None
-    if obj is not None:
-        hint = f"{receiver} {_definition_text(ev, obj)}"
+    defined = _definition_text(ev, obj) if obj is not None else ""
+    hints = (receiver, f"{defined} {receiver}") if defined else (receiver,)
     args = args_text(call)
-    return next((s for s in ev.sinks if s.match.matches(name, hint, args)), None)
+    return next((s for s in ev.sinks if any(s.match.matches(name, h, args) for h in hints)), None)
 
 
 def _definition_text(ev: Evaluator, node: Node) -> str:
@@ -153,6 +154,9 @@ def _tie(
     anchor = _anchor(ev, rule, call, callee)
     lines = _lines(ev, anchor) if anchor is not None else set()
     lines.add(line(call))
+    receiver = callee.child_by_field_name("object") if callee.type == "member_expression" else None
+    if receiver is not None and rule.kind is not SinkKind.SDK_CALL:
+        lines |= _lines(ev, receiver)  # an instance made with a base URL: axios.create({…})
     hit = next((by_line[n] for n in sorted(lines) if n in by_line), None)
     if hit is not None:
         return _Tie(hit, Confidence.HIGH)

@@ -1,7 +1,8 @@
 """What the JavaScript evaluator knows about one expression: the shop data it may carry.
 
-A `Value` is a small immutable set of `Origin`s, at most one per data category (the first,
-i.e. shortest, path wins), plus two markers that are not data yet:
+A `Value` is a small immutable set of `Origin`s, at most one per data category and GraphQL
+selection path (the best-confidence, then shortest, trace wins), plus two markers that are
+not data yet:
 
     element   the expression is a DOM/jQuery element; `.value`, `.val()` or `new FormData(…)`
               on it reads what the shopper typed. The marker carries a field hint (the
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from egressguard.model import Confidence, DataCategory, TraceStep
 
 MAX_STEPS = 10  # longer traces keep their source, first hops and the sink
+MAX_ORIGINS = 24  # GraphQL selections beyond this many distinct paths are not tracked
 _CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
 
 
@@ -30,6 +32,9 @@ class Origin:
     category: DataCategory
     steps: tuple[TraceStep, ...]
     confidence: Confidence = Confidence.HIGH
+    # A GraphQL selection path ("customers.nodes.email"): reading `.email` keeps this origin,
+    # reading `.numberOfOrders` drops it (field-sensitive responses). "" for other sources.
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +74,23 @@ class Value:
     def weaker(self, confidence: Confidence) -> Value:
         """Origins capped at `confidence`."""
         capped = tuple(
-            Origin(o.category, o.steps, min_confidence(o.confidence, confidence))
+            Origin(o.category, o.steps, min_confidence(o.confidence, confidence), o.path)
             for o in self.origins
         )
         return Value(capped, self.element, self.pending)
 
 
 NONE = Value()
+
+
+def select(value: Value, prop: str) -> Value:
+    """`value.prop` for a GraphQL response: only the selections under `prop`, when any."""
+    if not any(o.path for o in value.origins):
+        return value
+    kept = tuple(o for o in value.origins if not o.path or prop in o.path.split("."))
+    if all(not o.path for o in kept):
+        return value  # `prop` is a wrapper (data, nodes, edges) or unknown: keep everything
+    return Value(kept, value.element, value.pending)
 
 
 def source(category: DataCategory, step: TraceStep, confidence: Confidence) -> Value:
@@ -90,7 +105,7 @@ def _extend(origin: Origin, step: TraceStep) -> Origin:
     last = origin.steps[-1]
     if (last.line == step.line and last.file == step.file) or len(origin.steps) >= MAX_STEPS:
         return origin
-    return Origin(origin.category, (*origin.steps, step), origin.confidence)
+    return Origin(origin.category, (*origin.steps, step), origin.confidence, origin.path)
 
 
 def _merge(a: tuple[Origin, ...], b: tuple[Origin, ...]) -> tuple[Origin, ...]:
@@ -98,12 +113,14 @@ def _merge(a: tuple[Origin, ...], b: tuple[Origin, ...]) -> tuple[Origin, ...]:
         return a
     if not a:
         return b
-    by_cat = {o.category: o for o in a}
+    by_cat = {(o.category, o.path): o for o in a}
     changed = False
     for o in b:
-        mine = by_cat.get(o.category)
+        mine = by_cat.get((o.category, o.path))
         if mine is None or _better(o, mine):
-            by_cat[o.category] = o
+            if mine is None and o.path and len(by_cat) >= MAX_ORIGINS:
+                continue
+            by_cat[(o.category, o.path)] = o
             changed = True
     return tuple(by_cat.values()) if changed else a
 

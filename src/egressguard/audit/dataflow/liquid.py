@@ -9,9 +9,10 @@
    is the Liquid output. `data-*` attributes and JSON data islands
    (`<script type="application/json" id="cart-data">`) are read back through
    `el.dataset.x`, `getAttribute('data-x')` and `getElementById('cart-data').textContent`.
-3. Shop data rendered into a script or attribute that no traced request sends is still a
-   flow to the browser (issue 3, item 6): it is reported against the template's browser-side
-   AI call site, with medium confidence.
+3. When the AI call is not made by the template's own inline code (a widget script, a
+   `data-endpoint` attribute), shop data rendered into a script or attribute is still a flow
+   to the browser (issue 3, item 6): it is reported against the template's browser-side AI
+   call site, with medium confidence.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ _END_CAPTURE = re.compile(r"^endcapture\b")
 # Liquid filters that hash (sanitizers.toml has no Liquid entry; its hash rules are per
 # language, so these are checked as well).
 HASH_FILTERS = frozenset({"md5", "sha1", "sha256", "hmac_sha1", "hmac_sha256"})
-_SEVERE = frozenset({DataCategory.CUSTOMER_PII, DataCategory.PAYMENT})
+# Categories a field name adds to an object's own (`order.email`, `product...cost_price`).
+_SEVERE = frozenset(
+    {DataCategory.CUSTOMER_PII, DataCategory.PAYMENT, DataCategory.PROPRIETARY_PRICING}
+)
 _SNIPPET = 60
 
 
@@ -217,8 +221,8 @@ def _exposures(
     f: SourceFile, markup: Markup, values: dict[int, Value], flows: list[Flow], rules: DataflowRules
 ) -> list[Flow]:
     site = _browser_site(f.sites)
-    if site is None:
-        return []
+    if site is None or _in_inline_script(f, markup, site):
+        return []  # the template's own code makes the call: its trace is the whole story
     traced = {fl.steps[0] for fl in flows if fl.steps}
     covered = {  # categories a traced request already sends from a Liquid output
         (c, fl.site) for fl in flows if fl.steps and "{{" in fl.steps[0].note for c in fl.categories
@@ -249,6 +253,12 @@ def _exposures(
                 )
             )
     return out
+
+
+def _in_inline_script(f: SourceFile, markup: Markup, site: IntegrationSite) -> bool:
+    return any(
+        s.code and f.line_of(s.start) <= site.line <= f.line_of(s.end) for s in markup.scripts
+    )
 
 
 def _browser_site(sites: tuple[IntegrationSite, ...]) -> IntegrationSite | None:
