@@ -34,6 +34,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, assert_never
 
 from egressguard.gateway.actions import Api
@@ -280,6 +281,8 @@ class StreamRestorer:
 
     def feed(self, delta: str) -> str:
         """What can be emitted now; a possible token prefix at the end is held back."""
+        if not self._held and not self._open and "[" not in delta:
+            return delta  # the common case: nothing held, nothing that could start a token
         text = self._held + delta if self._held else delta
         cut = self._restorer.hold_from(text)
         self._held = text[cut:]
@@ -318,7 +321,7 @@ class _Open:
     """A stream with held text and how to emit a delta of it as an event of its own."""
 
     restorer: StreamRestorer
-    emit: Callable[[str], SseEvent]
+    emit: Callable[[], Callable[[str], SseEvent]]  # a factory: called only when text is held
 
 
 class StreamState:
@@ -333,11 +336,11 @@ class StreamState:
         self,
         key: Hashable,
         delta: str,
-        emit: Callable[[str], SseEvent],
+        emit: Callable[[], Callable[[str], SseEvent]],
         *,
         json_string: bool = False,
     ) -> str:
-        """Feed `key`'s stream; `emit(text)` builds an event for a later flush."""
+        """Feed `key`'s stream; `emit()(text)` builds an event for a later flush."""
         found = self._streams.get(key)
         if found is None:
             found = self._streams[key] = _Open(self.restorer.stream(json_string=json_string), emit)
@@ -358,7 +361,7 @@ class StreamState:
             found = self._streams.pop(key, None)
             text = found.restorer.flush() if found is not None else ""
             if found is not None and text:
-                events.append(found.emit(text))
+                events.append(found.emit()(text))
         return events
 
     def close(self) -> list[SseEvent]:
@@ -435,14 +438,14 @@ def _openai_choice(api: Api, event: SseEvent, choice: dict[str, Json], state: St
     changed = False
     for name in names:
         if isinstance(fields.get(name), str):
-            emit = _openai_emitter(api, event, state, index, name, None)
+            emit = partial(_openai_emitter, api, event, state, index, name, None)
             changed |= _feed_field(state, (index, name), fields, name, emit, json_string=False)
     calls = fields.get("tool_calls")
     for call in calls if isinstance(calls, list) else ():
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict) and isinstance(function.get("arguments"), str):
             j = call.get("index", 0)
-            emit = _openai_emitter(api, event, state, index, "tool", j)
+            emit = partial(_openai_emitter, api, event, state, index, "tool", j)
             changed |= _feed_field(state, (index, "tool", j), function, "arguments", emit, True)
     if choice.get("finish_reason") is not None:
         changed |= _flush_choice(api, choice, fields, state, index)
@@ -454,7 +457,7 @@ def _feed_field(
     key: Hashable,
     obj: dict[str, Json],
     name: str,
-    emit: Callable[[str], SseEvent],
+    emit: Callable[[], Callable[[str], SseEvent]],
     json_string: bool,
 ) -> bool:
     before = obj[name]
@@ -548,7 +551,7 @@ def _responses_event(event: SseEvent, obj: dict[str, Json], state: StreamState) 
     kind = obj.get("type")
     kind = kind if isinstance(kind, str) else event.event or ""
     if kind in _RESPONSES_DELTAS and isinstance(obj.get("delta"), str):
-        emit = _template_emitter(event, obj, "delta")
+        emit = partial(_template_emitter, event, obj, "delta")
         key = _responses_key(kind, obj)
         text = state.feed(key, obj["delta"], emit, json_string=_RESPONSES_DELTAS[kind][2])
         if text == obj["delta"]:
@@ -621,7 +624,7 @@ def _anthropic_delta(event: SseEvent, obj: dict[str, Json], state: StreamState) 
     def emit(text: str) -> SseEvent:
         return SseEvent(event.event, _dumps({**obj, "delta": {**delta, name: text}}))
 
-    text = state.feed(("block", index), delta[name], emit, json_string=js)
+    text = state.feed(("block", index), delta[name], lambda: emit, json_string=js)
     if text == delta[name]:
         return [event]
     return [_replace(event, {**obj, "delta": {**delta, name: text}})] if text else []
