@@ -204,6 +204,7 @@ class Integration:
     runs_in: RunsIn
     locations: tuple[Location, ...]
     features: tuple[str, ...] = ()
+    data_categories: tuple[DataCategory, ...] = ()  # what the data-flow analysis saw sent
 
 
 @dataclass(frozen=True, slots=True)

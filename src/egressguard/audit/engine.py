@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from egressguard.config import AuditSettings
 from egressguard.errors import SourceError
 from egressguard.model import (
     Confidence,
+    DataCategory,
     Finding,
     Hit,
     IntegrationSite,
@@ -182,14 +183,18 @@ class _Scan:
         f.sites = tuple(sorted(set(sites), key=lambda s: (s.line, s.provider, s.host)))
         for analyser in self.second:
             self._run(analyser, f, hits, sites)
+        sent = _categories_sent(hits)
         groups: dict[tuple[str, str, RunsIn], list[IntegrationSite]] = {}
         for site in f.sites:
-            self.out.sites.append(LocatedSite(f.rel, site))
+            cats = sent.get((site.provider, site.host), frozenset())
+            self.out.sites.append(LocatedSite(f.rel, site, cats))
             groups.setdefault((site.provider, site.host, site.runs_in), []).append(site)
         for first, *others in groups.values():  # one inventory/residency finding per endpoint
             evidence = mask_line(f.line_text(first.line), self.catalog)
             more = [s.line for s in others]
-            hits.extend(site_hits(first, self.catalog, evidence, more, f.language in _CONFIG_LANGS))
+            configured = f.language in _CONFIG_LANGS
+            cats = sent.get((first.provider, first.host), frozenset())
+            hits.extend(site_hits(first, self.catalog, evidence, more, configured, cats))
         return hits
 
     def _run(
@@ -300,6 +305,16 @@ class _Scan:
                 {f.provider for f in findings if f.provider} | {s.site.provider for s in out.sites},
             ),
         )
+
+
+def _categories_sent(hits: Iterable[Hit]) -> dict[tuple[str, str], frozenset[DataCategory]]:
+    """Data categories the data-flow analysis saw sent to each (provider, host) of a file."""
+    sent: dict[tuple[str, str], frozenset[DataCategory]] = {}
+    for hit in hits:
+        if hit.rule == "data-flow-to-ai" and hit.provider and hit.host:
+            key = (hit.provider, hit.host)
+            sent[key] = sent.get(key, frozenset()) | frozenset(hit.data_categories)
+    return sent
 
 
 def _provider_infos(catalog: Catalog, ids: set[str]) -> tuple[ProviderInfo, ...]:

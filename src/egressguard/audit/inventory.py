@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from egressguard.catalog import Catalog
 from egressguard.model import (
     Confidence,
+    DataCategory,
     Hit,
     Integration,
     IntegrationSite,
@@ -30,6 +31,7 @@ _WHERE = {RunsIn.SERVER: "server code", RunsIn.BROWSER: "shoppers' browsers"}
 class LocatedSite:
     file: str
     site: IntegrationSite
+    categories: frozenset[DataCategory] = frozenset()
 
 
 def site_hits(
@@ -38,6 +40,7 @@ def site_hits(
     evidence: str,
     more_lines: Sequence[int] = (),
     configured: bool = False,
+    categories: Iterable[DataCategory] = (),
 ) -> Iterator[Hit]:
     """The inventory hit of an endpoint in a file (its first site; `more_lines` are the others)
     and, outside the EU or local hosts, its residency hit."""
@@ -58,6 +61,7 @@ def site_hits(
         host=site.host,
         region=region,
         confidence=Confidence.HIGH,
+        data_categories=tuple(sorted(set(categories))),
     )
     if region.is_sovereign:
         return
@@ -111,4 +115,5 @@ def _integration(
         runs_in=runs_in,
         locations=tuple(locations),
         features=tuple(sorted({s.site.feature for s in sites})),
+        data_categories=tuple(sorted(frozenset().union(*(s.categories for s in sites)))),
     )

@@ -81,6 +81,7 @@ def _integration(integration: Integration) -> Json:
         "eu_option": integration.eu_option,
         "runs_in": integration.runs_in.value,
         "features": list(integration.features),
+        "data_categories": [c.value for c in integration.data_categories],
         "locations": [_location(loc) for loc in integration.locations],
     }
 

@@ -10,6 +10,7 @@
 | ScriptAnalyser         | ai-script-on-storefront, ai-script-on-checkout                       |
 | LoggingAnalyser        | ai-call-without-audit-log, ai-prompt-logged (needs the call sites)   |
 | BulkAccessAnalyser     | ai-bulk-data-export (needs the call sites)                           |
+| DataFlowAnalyser       | data-flow-to-ai: shop data reaching each AI call (audit/dataflow/)   |
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from egressguard.audit.analysers.endpoints import EndpointAnalyser
 from egressguard.audit.analysers.logging_rules import LoggingAnalyser
 from egressguard.audit.analysers.scripts import ScriptAnalyser
 from egressguard.audit.analysers.secrets import SecretAnalyser
+from egressguard.audit.dataflow.analyser import DataFlowAnalyser
 
 __all__ = ["Analyser", "MalformedInput", "SourceFile", "default_analysers"]
 
@@ -36,4 +38,5 @@ def default_analysers() -> tuple[Analyser, ...]:
         ScriptAnalyser(),
         LoggingAnalyser(),
         BulkAccessAnalyser(),
+        DataFlowAnalyser(),
     )

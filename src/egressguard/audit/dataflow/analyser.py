@@ -79,7 +79,9 @@ def grouped_hits(f: SourceFile, flows: Sequence[Flow], catalog: Catalog) -> Iter
             source_line=worst.source_line,
             confidence=min((fl.confidence for fl in group), key=_confidence_rank),
         )
-        hit = replace(flow_hit(merged, region, logged, masked_line(f, line, catalog)), line=line)
+        name = catalog.provider(merged.site.provider).name
+        evidence = masked_line(f, line, catalog)
+        hit = replace(flow_hit(merged, region, logged, evidence, name), line=line)
         sources = sorted({fl.steps[0].note for fl in group if fl.steps})
         yield _with_sources(hit, sources)
 

@@ -58,7 +58,9 @@ def severity(categories: frozenset[DataCategory], region: Region, logged: bool) 
     return _ORDER[max(0, level)]
 
 
-def flow_hit(flow: Flow, region: Region, logged: bool, evidence: str) -> Hit:
+def flow_hit(
+    flow: Flow, region: Region, logged: bool, evidence: str, provider_name: str = ""
+) -> Hit:
     """The `data-flow-to-ai` hit of one flow (fingerprint key: categories + provider + source
     note, never a line number)."""
     cats = tuple(sorted(flow.categories))
@@ -67,7 +69,7 @@ def flow_hit(flow: Flow, region: Region, logged: bool, evidence: str) -> Hit:
     return Hit(
         rule="data-flow-to-ai",
         line=flow.steps[-1].line if flow.steps else site.line,
-        message=f"{names} sent to {site.provider} at {site.host} (region {region})",
+        message=f"{names} sent to {provider_name or site.provider} at {site.host} ({region})",
         evidence=evidence,
         key=f"{site.provider}|{site.host}|{names}|{flow.steps[0].note if flow.steps else ''}",
         provider=site.provider,
