@@ -1,17 +1,20 @@
 """``ChainSink``: the gateway's ``AuditSink`` backed by a chain store.
 
-``emit`` only puts the event on a bounded queue (a few microseconds); one worker thread turns
-queued events into payloads and appends them in batches, one transaction per batch. A
-synchronous append costs ~0.4 ms with ``synchronous=FULL`` (measured, see
-``bench/audit_append.py``), above the 0.2 ms a request may spend on auditing, so the write
-happens off the request path.
+``emit`` only puts the event on a bounded queue (microseconds); one worker thread turns
+queued events into payloads and appends them in batches, one transaction (one fsync) per batch.
+A synchronous append costs a transaction and an fsync (``synchronous=FULL``): 0.4 ms on this
+project's VM disk when idle, 5-8 ms when other work keeps the disk busy
+(``python -m tests.store.bench_append DIR``), above the 0.2 ms a request may spend on auditing,
+so the write happens off the request path.
 
 Nothing acknowledged is lost: ``emit`` returns only once the event is queued; a batch that
 fails to append is retried (with backoff) until it succeeds, or, once the sink is closing,
 ``close_retries`` more times; ``close`` drains the queue and raises ``ChainError`` naming how
-many events could not be written. Once the store
-has failed, or when the queue stays full for ``put_timeout_s``, ``emit`` raises
-``ChainError`` instead of dropping events (the trail fails closed).
+many events could not be written. Once the store has failed, or when the queue stays full for
+``put_timeout_s``, ``emit`` raises ``ChainError`` instead of dropping events (the trail fails
+closed). The limit: events still queued when the process is killed (SIGKILL, OOM, power) are
+lost; ``flush()`` waits for them, and the queue is drained within one batch time in steady
+state.
 """
 
 from __future__ import annotations
