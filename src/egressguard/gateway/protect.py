@@ -55,8 +55,11 @@ class ShopProtector:
         self._sink = sink
         self._ttl = ttl_s
         self._clock = clock
-        # (tenant, token) -> when it was last written; skips rewriting a token on every turn
-        self._stored: dict[tuple[str, str], float] = {}
+        # (tenant, token) -> (value, when it was last written): skips rewriting a token on every
+        # turn and answers the tokenizer's collision check without a vault read. Only minting
+        # uses it (the value being tokenised is in the request anyway); restoring a token that
+        # is not in the request always asks the vault, so an erasure takes effect at once.
+        self._stored: dict[tuple[str, str], tuple[str, float]] = {}
 
     def redact(
         self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
@@ -71,7 +74,7 @@ class ShopProtector:
             tenant, api, body, header=conversation_header
         )
         vault = self._vault
-        ctx = RedactContext(tenant, conversation, lambda token: vault.get(tenant, token))
+        ctx = RedactContext(tenant, conversation, lambda token: self._bound(tenant, token))
         result = redactor.redact_request(api, body, ctx)
         issued = {token: item.value for token, item in result.issued.items()}
         if not result.blocked:
@@ -89,13 +92,23 @@ class ShopProtector:
         if getattr(self._sink, "error", None) is not None:
             raise Rejected(503, "audit_unavailable", "the audit trail cannot be written")
 
+    def _bound(self, tenant: str, token: str) -> str | None:
+        """The value `token` stands for in `tenant` (collision check while minting)."""
+        cached = self._stored.get((tenant, token))
+        if cached is not None and self._clock() - cached[1] < self._refresh:
+            return cached[0]
+        return self._vault.get(tenant, token)
+
+    @property
+    def _refresh(self) -> float:
+        return min((self._ttl or 86_400) / 10, 300.0)
+
     def _store(self, tenant: str, issued: dict[str, Any]) -> None:
         now = self._clock()
-        refresh = (self._ttl or 86_400) / 10
         fresh = [
             VaultEntry(token, item.value, str(item.category))
             for token, item in issued.items()
-            if now - self._stored.get((tenant, token), -refresh) >= refresh
+            if now - self._stored.get((tenant, token), ("", -1e18))[1] >= self._refresh
         ]
         if not fresh:
             return
@@ -103,7 +116,7 @@ class ShopProtector:
         if len(self._stored) > 100_000:
             self._stored.clear()
         for entry in fresh:
-            self._stored[(tenant, entry.token)] = now
+            self._stored[(tenant, entry.token)] = (entry.value, now)
 
     def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any:
         return _restorer(redaction).restore_json_body(ROUTE_API[route], body)
