@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING
 from egressguard.audit.dataflow.flow import Flow
 from egressguard.audit.dataflow.php_context import Analysis, FileCtx
 from egressguard.audit.dataflow.php_eval import Frame, run_function
-from egressguard.audit.dataflow.php_symbols import FileUnit, file_unit, project_index
+from egressguard.audit.dataflow.php_symbols import (
+    FileUnit,
+    ProjectIndex,
+    callers,
+    file_unit,
+    project_index,
+)
 from egressguard.catalog.dataflow_rules import load_dataflow_rules
 
 if TYPE_CHECKING:
@@ -42,7 +48,20 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
     for _ in range(_ROUNDS):
         an.memo.clear()
         _entries(an, ctx, unit)
-    return sorted(an.flows.values(), key=_order)
+    if index is not None and f.sites:
+        _from_callers(an, index, unit)
+    here = [fl for fl in an.flows.values() if fl.steps and fl.steps[-1].file == f.rel]
+    return sorted(here, key=_order)
+
+
+def _from_callers(an: Analysis, index: ProjectIndex, unit: FileUnit) -> None:
+    """Shop data handed to this file's classes by the classes that inject them (one level):
+    their methods run as entries, and calls into this file are followed from there."""
+    for info in unit.classes:
+        for caller in callers(index, unit, info):
+            ctx = FileCtx(caller, index.sites(caller, an.catalog))
+            an.memo.clear()
+            _entries(an, ctx, caller)
 
 
 def _note_parse_error(f: SourceFile, unit: FileUnit) -> None:

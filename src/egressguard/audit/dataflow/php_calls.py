@@ -48,7 +48,7 @@ def evaluate(w: Walker, node: Node) -> Taint:
     if obj is not None and node.type != "scoped_call_expression":
         receiver = w.eval(obj)
     hint = "" if is_function else w.hint(obj)
-    args_text = A.arguments_text(node)
+    args_text = _with_origins(w, node, args)
     php_sinks.check(w, node, name, hint, args, arg_taints, not is_function)
     if is_function and name == "compact":
         return _compact(w, node, args)
@@ -66,6 +66,14 @@ def evaluate(w: Walker, node: Node) -> Taint:
     if joined and is_function and name in _NAMED_HOPS:
         return hop(joined, w.f.step(node, f"through {name}()"))
     return joined
+
+
+def _with_origins(w: Walker, node: Node, args: list[Node]) -> str:
+    """The argument text, plus where its variables came from (`file_get_contents($path)`
+    with `$path = BP . '/var/log/system.log'` reads a log file)."""
+    text = A.arguments_text(node)
+    known = [w.f.hints.get(A.text(a), "") for a in args if a.type == "variable_name"]
+    return " ".join([text, *known]) if any(known) else text
 
 
 def short_call(node: Node) -> str:

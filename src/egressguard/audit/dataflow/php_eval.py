@@ -90,6 +90,7 @@ class Walker:
     def __init__(self, an: Analysis, frame: Frame) -> None:
         self.an = an
         self.f = frame
+        self.nested = 0  # > 0 inside a branch or loop: assignments there add, never replace
 
     # --- statements -----------------------------------------------------------------------
     def statements(self, node: Node) -> None:
@@ -110,8 +111,10 @@ class Walker:
             for child in node.named_children if kind == "expression_statement" else [node]:
                 self.eval(child)
         else:
+            self.nested += 1
             for child in node.named_children:
                 self.statement(child)
+            self.nested -= 1
 
     def foreach(self, node: Node) -> None:
         children = node.named_children
@@ -123,11 +126,16 @@ class Walker:
         name = A.variable(value)
         if name is not None:
             self.bind(name, hop(taint, self.f.step(binding, f"each element into {name}")), iterated)
+        self.nested += 1
         for child in children[2:]:
             self.statement(child)
+        self.nested -= 1
 
-    def bind(self, name: str, taint: Taint, origin: Node) -> None:
-        self.f.env[name] = union(self.f.env.get(name, EMPTY), taint)
+    def bind(self, name: str, taint: Taint, origin: Node, strong: bool = False) -> None:
+        """`name` takes `taint`: replacing its old taint on a straight-line `=` (strong),
+        adding to it otherwise (branches, loops, `.=`, `$a[] =`)."""
+        old = EMPTY if strong and self.nested == 0 else self.f.env.get(name, EMPTY)
+        self.f.env[name] = union(old, taint)
         self.f.hints[name] = f"{short(origin)} {self.hint(origin)}"
         self.f.origins[name] = origin
 
@@ -242,13 +250,13 @@ class Walker:
         right = node.child_by_field_name("right")
         taint = self.eval(right) if right is not None else EMPTY
         if left is not None and right is not None:
-            self.assign(left, taint, right)
+            self.assign(left, taint, right, strong=node.type == "assignment_expression")
         return taint
 
-    def assign(self, left: Node, taint: Taint, origin: Node) -> None:
+    def assign(self, left: Node, taint: Taint, origin: Node, strong: bool = False) -> None:
         name = A.variable(left)
         if name is not None:
-            self.bind(name, hop(taint, self.f.step(left, f"into {name}")), origin)
+            self.bind(name, hop(taint, self.f.step(left, f"into {name}")), origin, strong)
             return
         prop = A.this_property(left)
         if prop is not None:

@@ -11,6 +11,7 @@ ProjectIndex  class name -> file through PSR-4 (`autoload.psr-4` of every compos
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -147,11 +148,19 @@ class ProjectIndex:
         self._preferences: dict[str, str] | None = None
         self._units: dict[str, FileUnit | None] = {}
         self._sites: dict[str, tuple[IntegrationSite, ...]] = {}
+        self._module_files: dict[str, list[str]] = {}
+        self._raw: dict[str, bytes] = {}
+
+    def raw(self, rel: str) -> bytes:
+        """The bytes of a scanned file, read once (empty when unreadable)."""
+        if rel not in self._raw:
+            self._raw[rel] = self.project.read(rel) or b""
+        return self._raw[rel]
 
     def unit(self, rel: str) -> FileUnit | None:
         if rel not in self._units:
-            data = self.project.read(rel)
-            self._units[rel] = file_unit(rel, data) if data is not None else None
+            data = self.raw(rel)
+            self._units[rel] = file_unit(rel, data) if data else None
         return self._units[rel]
 
     def resolve(self, fqcn: str) -> tuple[FileUnit, ClassInfo] | None:
@@ -179,6 +188,20 @@ class ProjectIndex:
             other = SourceFile(unit.rel, unit.data, language, exposure, frozenset({"ai", "sdk"}))
             self._sites[unit.rel] = tuple(EndpointAnalyser().analyse(other, catalog))
         return self._sites[unit.rel]
+
+    def module_folder(self, rel: str) -> str:
+        """The folder of the PSR-4/registration root holding `rel` (else its own folder)."""
+        for _, folder in sorted(self.prefixes(), key=lambda p: -len(p[1])):
+            if folder in ("", ".") or rel.startswith(folder + "/"):
+                return "" if folder == "." else folder
+        return posixpath.dirname(rel)
+
+    def module_php(self, folder: str) -> list[str]:
+        """PHP files under a module folder, listed once (a folder holding more than
+        _MODULE_FILES_MAX PHP files is not a module: nothing is listed)."""
+        if folder not in self._module_files:
+            self._module_files[folder] = _php_files(self.project, folder)
+        return self._module_files[folder]
 
     def prefixes(self) -> list[tuple[str, str]]:
         """(namespace prefix with trailing backslash, folder), longest prefix first."""
@@ -236,3 +259,45 @@ def project_index(project: Project) -> ProjectIndex:
     index = ProjectIndex(project)
     _INDEXES[id(project)] = (project, index)
     return index
+
+
+_MODULE_FILES_MAX = 300
+_IMPLEMENTS = re.compile(r"\b(?:implements|extends)\s+([\w\\,\s]+?)\s*\{")
+
+
+def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[FileUnit]:
+    """Files of the same module that may inject `info` (they name it or an interface it
+    implements); read once each, at most _MODULE_FILES_MAX files per module."""
+    names = {info.name} | set(_implemented(info))
+    folder = index.module_folder(unit.rel)
+    needles = [n.encode() for n in names if n]
+    out: list[FileUnit] = []
+    for rel in index.module_php(folder):
+        if rel != unit.rel and any(n in index.raw(rel) for n in needles):
+            found = index.unit(rel)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _php_files(project: Project, folder: str) -> list[str]:
+    found: list[str] = []
+    top = os.path.join(project.base, folder)
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = os.path.relpath(dirpath, project.base).replace(os.sep, "/")
+        for name in filenames:
+            if name.endswith(".php"):
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                found.append(rel)
+                if len(found) > _MODULE_FILES_MAX:
+                    return []
+    return sorted(r for r in found if project.has(r))
+
+
+def _implemented(info: ClassInfo) -> list[str]:
+    header = A.text(info.node).split("{", 1)[0] + "{"
+    m = _IMPLEMENTS.search(header)
+    if m is None:
+        return []
+    return [n.strip().rpartition("\\")[2] for n in m.group(1).replace("implements", ",").split(",")]
