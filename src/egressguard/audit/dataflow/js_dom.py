@@ -37,6 +37,8 @@ BY_NAME_CALLS = frozenset({"getElementById", "getElementsByName", "namedItem"})
 ELEMENT_MEMBERS = frozenset({"elements", "target", "currentTarget", "form", "srcElement"})
 VALUE_MEMBERS = frozenset({"value", "innerText"})
 VALUE_CALLS = frozenset({"val"})
+# How a script reads a JSON data island (`<script type="application/json" id="…">`).
+CONTENT_MEMBERS = frozenset({"textContent", "innerHTML", "innerText", "text"})
 FORM_DATA = frozenset({"FormData", "URLSearchParams"})
 # Element properties that are not what the shopper typed.
 NOT_VALUE = frozenset({"dataset", "classList", "style", "id", "className", "name", "type"})

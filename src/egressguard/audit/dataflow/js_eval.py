@@ -76,6 +76,8 @@ WEBHOOK_RECEIVERS = frozenset({"authenticate.webhook", "shopify.webhooks.process
 # A webhook topic written in code: "orders/create", "ORDERS_CREATE".
 _TOPIC = re.compile(r"""['"`]([a-z_]+/[a-z_]+|[A-Z]+(?:_[A-Z]+)+)['"`]""")
 _SNIPPET = 80
+# Methods that put their arguments into their receiver.
+_MUTATORS = frozenset({"push", "unshift", "splice", "append", "set", "add", "fill", "concat"})
 # Parameters of a webhook handler that hold the payload (not `topic`, `shop`, `webhookId`).
 _WEBHOOK_PARAM = re.compile(
     r"^(?:body|rawBody|payload|data|order|customer|checkout|cart|webhook|req|request|ctx"
@@ -185,6 +187,9 @@ class Evaluator:
         self._changed = False
         self._fns: dict[str, list[Node]] = {}
         self._topics: Value | None = None
+        self._rule_cache: dict[tuple[SourceKind, str, str, str], SourceRule | None] = {}
+        self._sanitized: dict[tuple[str, bool], bool] = {}
+        self._sink_names: dict[tuple[str, str], bool] = {}
         self._index_definitions()
 
     # --- the fixpoint --------------------------------------------------------------------
@@ -306,6 +311,7 @@ class Evaluator:
         path = member_path(callee)
         for fn in self.functions_called(callee):
             self._bind_params(fn, [self.value(a) for a in args], callee)
+        self._bind_mutation(callee, args)
         callbacks = [a for a in args if a.type in FUNCTIONS]
         if not callbacks and not any(a.type == "object" for a in args):
             return
@@ -317,6 +323,24 @@ class Evaluator:
             return
         for fn in callbacks:
             self._bind_params(fn, [given], callee, every=True)
+
+    def _bind_mutation(self, callee: Node, args: list[Node]) -> None:
+        """`list.push(x)`, `params.append(k, x)`, `Object.assign(target, x)` store x."""
+        if callee.type != "member_expression" or not args:
+            return
+        prop = callee.child_by_field_name("property")
+        obj = callee.child_by_field_name("object")
+        if prop is None or obj is None:
+            return
+        name = text(prop)
+        if name == "assign" and text(obj) == "Object":
+            target, values = args[0], args[1:]
+        elif name in _MUTATORS:
+            target, values = obj, args
+        else:
+            return
+        for arg in values:
+            self.bind(target, self.value(arg).data(), f"added to {snippet(target)}")
 
     def _bind_params(
         self, fn: Node, values: list[Value], callee: Node, every: bool = False
@@ -549,6 +573,9 @@ class Evaluator:
 
     def _element_read(self, base: Value, prop: str, node: Node) -> Value:
         hint = base.element or ""
+        island = self.ctx.data_attrs.get(f"#{hint}") if hint else None
+        if island is not None and prop in js_dom.CONTENT_MEMBERS:
+            return island.hop(self._step(node, f"read by {snippet(node)}"))
         if prop in js_dom.VALUE_MEMBERS:
             return base.data() | self._typed(hint, node, Confidence.HIGH)
         if prop in js_dom.NOT_VALUE or prop == "length":
@@ -591,8 +618,7 @@ class Evaluator:
         self, path: str, node: Node, callee: Node, args: list[Node], depth: int
     ) -> Value | None:
         receiver, name = split_path(path)
-        rules = self.ctx.rules
-        if rules.sanitizer(name, bool(receiver), "javascript") is not None:
+        if self._is_sanitizer(name, bool(receiver)):
             return NONE
         if not receiver:
             hook = self._source(SourceKind.HOOK, name)
@@ -612,7 +638,7 @@ class Evaluator:
                 return base.data() | self._typed(base.element, node, Confidence.HIGH)
         if name == "getAttribute" and args and args[0].type == "string":
             return self._dataset(_camel(text(args[0]).strip("'\"").removeprefix("data-")), node)
-        if name in REQUEST_NAMES or any(s.match.matches(name, receiver, "") for s in self.sinks):
+        if name in REQUEST_NAMES or self._is_sink_name(name, receiver):
             # A response is not the data that was sent, but it holds what a GraphQL query
             # asked for.
             got = Value(self.value(args[0], depth).origins) if args else NONE
@@ -620,6 +646,19 @@ class Evaluator:
                 got |= Value(self.value(arg, depth).pending)
             return got.hop(self._step(node, f"response of {snippet(callee)}()"))
         return None
+
+    def _is_sanitizer(self, name: str, is_method: bool) -> bool:
+        key = (name, is_method)
+        if key not in self._sanitized:
+            found = self.ctx.rules.sanitizer(name, is_method, "javascript")
+            self._sanitized[key] = found is not None
+        return self._sanitized[key]
+
+    def _is_sink_name(self, name: str, receiver: str) -> bool:
+        key = (name, receiver)
+        if key not in self._sink_names:
+            self._sink_names[key] = any(s.match.matches(name, receiver, "") for s in self.sinks)
+        return self._sink_names[key]
 
     def _element_call(self, name: str, args: list[Node], depth: int) -> Value:
         if args and args[0].type == "string":

@@ -58,6 +58,7 @@ class Index:
         self.aliases: dict[str, int] = {}  # variable key -> object literal id (its methods)
         self.calls: list[Node] = []
         self._scope_cache: dict[int, int] = {}
+        self._key_cache: dict[int, str] = {}
         self._scope_nodes: dict[int, Node] = {}
         self._pending_alias: list[tuple[Node, int]] = []
         self._walk()
@@ -91,9 +92,15 @@ class Index:
         node = self._scope_nodes.get(scope)
         return GLOBAL if node is None else self.scope_of(node)
 
-    def var_key(self, node: Node, name: str | None = None) -> str:
+    def var_key(self, node: Node) -> str:
         """The key of the variable an identifier refers to."""
-        name = name if name is not None else text(node)
+        cached = self._key_cache.get(node.id)
+        if cached is None:
+            cached = self._key_cache[node.id] = self._resolve(node)
+        return cached
+
+    def _resolve(self, node: Node) -> str:
+        name = text(node)
         scope = self.scope_of(node) if node.type not in FUNCTIONS else node.id
         for _ in range(64):
             if name in self.declared.get(scope, ()):

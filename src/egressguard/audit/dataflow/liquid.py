@@ -61,6 +61,9 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
     """Shop data from Liquid outputs (and inline scripts) reaching the template's AI calls."""
     if not f.sites:
         return []
+    if len(f.data) > javascript.MAX_BYTES:
+        f.partial.append(javascript.TOO_LARGE)
+        return []
     text = code_view(f.text, f.language).code
     markup = scan(text)
     rules = load_dataflow_rules()
