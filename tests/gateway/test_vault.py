@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
 import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -316,3 +318,43 @@ def test_rotate_vault_key_with_environment_keys(tmp_path: Path) -> None:
     assert (report.reencrypted, report.key_file, report.new_key_id) == (1, None, key_id(new))
     with SqliteVault(tmp_path / "vault.sqlite3", Keyring(new)) as vault:
         assert vault.get("shop1", "[EMAIL_1]") == "anna@example.de"
+
+
+def test_vault_files_are_private(tmp_path: Path, keyring: Keyring) -> None:
+    old = os.umask(0)
+    try:
+        with SqliteVault(tmp_path / "v.sqlite3", keyring) as vault:
+            vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    finally:
+        os.umask(old)
+    assert modes == dict.fromkeys(modes, 0o600) and "v.sqlite3-wal" in modes
+
+
+def _put_from_process(path: str, key: bytes, worker: int, start: Any) -> None:
+    with SqliteVault(Path(path), Keyring(key)) as vault:
+        start.wait(60)
+        for i in range(100):
+            vault.put(f"t{worker}", f"[T_{i}]", f"value {worker} {i}", "name", 3600)
+            vault.put("shared", f"[S_{i}]", f"shared {i}", "name", 3600)  # same value everywhere
+
+
+def test_processes_share_one_vault_file(tmp_path: Path, keyring: Keyring) -> None:
+    path = tmp_path / "v.sqlite3"
+    SqliteVault(path, keyring).close()
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    processes = [
+        context.Process(target=_put_from_process, args=(str(path), keyring.current, w, start))
+        for w in range(3)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    with SqliteVault(path, keyring) as vault:
+        assert vault.count() == 3 * 100 + 100
+        assert vault.get("t2", "[T_99]") == "value 2 99"
+        assert vault.get("shared", "[S_5]") == "shared 5"

@@ -163,6 +163,16 @@ def _expiry(now: float, ttl_s: int | None) -> float | None:
     return now + ttl_s
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 (SQLite gives its -wal/-shm files the same)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise VaultError(f"cannot create the vault {path}: {exc}") from exc
+
+
 class SqliteVault:
     """The vault in one SQLite file (WAL; one connection behind a lock; safe across threads
     and processes)."""
@@ -181,6 +191,7 @@ class SqliteVault:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(self.path)
             self._conn = sqlite3.connect(
                 self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
             )
