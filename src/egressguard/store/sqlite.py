@@ -217,9 +217,10 @@ class SqliteChain:
 
     def head(self) -> Record | None:
         try:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM audit_chain ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
+            with self._lock:  # not inside another thread's open transaction
+                row = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM audit_chain ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
         except sqlite3.Error as exc:
             raise ChainError(f"cannot read the audit chain {self.path}: {exc}") from exc
         return _row_record(row) if row else None
@@ -248,9 +249,11 @@ class SqliteChain:
     def missing_guards(self) -> list[str]:
         """The append-only triggers that are not in the database (dropped by someone)."""
         try:
-            rows = self._conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_chain'"
-            ).fetchall()
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'audit_chain'"
+                ).fetchall()
         except sqlite3.Error as exc:
             raise ChainError(f"cannot read the audit chain {self.path}: {exc}") from exc
         return sorted(set(_GUARDS) - {row[0] for row in rows})
