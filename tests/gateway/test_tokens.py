@@ -62,6 +62,16 @@ def test_documented_encoding(tokenizer: Tokenizer) -> None:
     assert digest[:6] == "729eea"  # pinned: a change here changes every stored token
 
 
+@pytest.mark.parametrize("secret", [b"k" * 16, b"k" * 64, b"k" * 65, bytes(range(256))])
+def test_digest_is_hmac_sha256_for_any_key_length(secret: bytes) -> None:
+    """The precomputed-pad HMAC equals the standard library's for short and long keys."""
+    message = b"egressguard/conversation/v1" + b"".join(
+        len(f.encode()).to_bytes(4, "big") + f.encode() for f in ("t", "header", "c")
+    )
+    expected = hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+    assert Tokenizer(secret).conversation_id("t", Api.CHAT, {}, header="c") == f"header:{expected}"
+
+
 def test_normalised_values_share_a_token(tokenizer: Tokenizer) -> None:
     def tok(category: str, value: str) -> str:
         return tokenizer.token("t", "c", category, value)

@@ -397,8 +397,11 @@ def restore_sse_event(api: Api, event: SseEvent, state: StreamState) -> list[Sse
             assert_never(api)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # stateless
+
+
 def _dumps(obj: Json) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def _replace(event: SseEvent, obj: Json) -> SseEvent:

@@ -127,6 +127,8 @@ class _Run:
         self._action_for = action_for
         self._ctx = ctx
         self._result = result
+        self._decided: dict[PiiCategory, Action] = {}
+        self._minted: dict[tuple[PiiCategory, str], str] = {}  # (category, value) -> token
 
     # --- strings ------------------------------------------------------------------------------
 
@@ -150,16 +152,20 @@ class _Run:
 
     def _replace(self, category: PiiCategory, value: str) -> str | None:
         result = self._result
-        action = Action(self._action_for(category))  # the policy may hand back any str enum
+        action = self._decided.get(category)
+        if action is None:  # the policy may hand back any str enum: normalise it once
+            action = self._decided[category] = Action(self._action_for(category))
         result.counts[category] = result.counts.get(category, 0) + 1
         result.actions[category] = action
         if action is Action.ALLOW:
             return None
         if action is Action.TOKENIZE:
-            ctx = self._ctx
-            token = self._tokenizer.token(
-                ctx.tenant, ctx.conversation, category, value, bound=self._bound
-            )
+            token = self._minted.get((category, value))
+            if token is None:
+                ctx = self._ctx
+                token = self._minted[(category, value)] = self._tokenizer.token(
+                    ctx.tenant, ctx.conversation, category, value, bound=self._bound
+                )
             result.issued.setdefault(token, Issued(category, value))
             return token
         if action is Action.BLOCK and category not in result.blocked:
