@@ -60,14 +60,19 @@ SHOP_LINES = (
 )
 
 
-def prompt(size_kb: int) -> str:
-    """Shop text of exactly `size_kb` KiB (UTF-8 bytes may be a little more)."""
+CLEAN_LINES = tuple(line for line in SHOP_LINES if "@" not in line and "IBAN" not in line)[:3]
+
+
+def prompt(size_kb: int, *, clean: bool = False) -> str:
+    """Shop text of exactly `size_kb` KiB (UTF-8 bytes may be a little more); `clean`: without
+    personal data (only the lines that hold none)."""
+    lines = CLEAN_LINES if clean else SHOP_LINES
     target = size_kb * 1024
     parts: list[str] = []
     n = 0
     i = 0
     while n < target:
-        line = SHOP_LINES[i % len(SHOP_LINES)]
+        line = lines[i % len(lines)]
         parts.append(line)
         n += len(line) + 1
         i += 1
@@ -323,7 +328,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
         wait_up(f"http://127.0.0.1:{gw_port}/healthz", gateway, "gateway")
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         via = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
-        report(args, direct, via)
+        report(args, direct, via, gateway.pid)
     finally:
         for proc in (gateway, upstream):
             proc.terminate()
@@ -331,17 +336,27 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
     return 0
 
 
-def report(args: argparse.Namespace, direct: str, via: str) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(args: argparse.Namespace, direct: str, via: str, gateway_pid: int) -> None:
     run: Callable[[Any], Any] = asyncio.run
     print(f"# gateway latency: {platform.python_version()} {platform.machine()}, "
           f"{os.cpu_count()} cores, runs={args.runs}, requests={args.requests}")  # fmt: skip
     print("\n| prompt | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms "
-          "| added p50 / p95 / p99 ms | gateway's own overhead p50 / p99 ms |")  # fmt: skip
-    print("|---|---|---|---|---|")
-    for kb in SIZES_KB:
-        text = prompt(kb)
+          "| added p50 / p95 / p99 ms | gateway's own overhead p50 / p99 ms "
+          "| gateway CPU ms per request |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    cases = [(f"{kb} KB", kb, prompt(kb)) for kb in SIZES_KB]
+    cases.insert(2, ("2 KB, no personal data", 2, prompt(2, clean=True)))
+    for label, kb, text in cases:
         n = args.requests if kb < 64 else max(20, args.requests // 3)
+        cpu0 = cpu_seconds(gateway_pid)
         runs = [run(latency_run(direct, via, text, n, warmup=20)) for _ in range(args.runs)]
+        cpu_ms = (cpu_seconds(gateway_pid) - cpu0) * 1000 / (args.runs * (n + 20))
         d = [summarise(runs, "direct", q) for q in (0.5, 0.95, 0.99)]
         g = [summarise(runs, "gateway", q) for q in (0.5, 0.95, 0.99)]
         added = [
@@ -349,7 +364,8 @@ def report(args: argparse.Namespace, direct: str, via: str) -> None:
             for q in (0.5, 0.95, 0.99)
         ]
         own = [summarise(runs, "overhead", q) for q in (0.5, 0.99)]
-        print(f"| {kb} KB | {_fmt(d)} | {_fmt(g)} | {_fmt(added)} | {_fmt(own)} |", flush=True)
+        cells = f"{_fmt(d)} | {_fmt(g)} | {_fmt(added)} | {_fmt(own)} | {cpu_ms:.2f}"
+        print(f"| {label} | {cells} |", flush=True)
     text = prompt(2)
     ttfbs = [run(ttfb_run(direct, via, text, args.requests // 2)) for _ in range(args.runs)]
     print("\n| streaming, 2 KB prompt | time to first byte p50 / p95 / p99 ms |")
