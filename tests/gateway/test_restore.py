@@ -42,8 +42,9 @@ T_VAULT = _T.token("shop1", "c", "phone", "+49 30 1234567")  # known to the vaul
 VAULT = {**VALUES, T_VAULT: "+49 30 1234567"}
 
 
-def restorer(known: Iterable[str] | None = tuple(VALUES)) -> Restorer:
-    return Restorer(VAULT.get, known)
+def restorer(known: Iterable[str] | None = tuple(VALUES), *, only_known: bool = False) -> Restorer:
+    """Vault fallback on, so T_VAULT exercises the vault-only path (see test_only_known)."""
+    return Restorer(VAULT.get, known, only_known=only_known)
 
 
 def oracle(full: str, known: Iterable[str] = tuple(VALUES), lookup: dict[str, str] = VAULT) -> str:
@@ -56,7 +57,7 @@ def oracle(full: str, known: Iterable[str] = tuple(VALUES), lookup: dict[str, st
             break
     held = full[cut:]
     tail = REDACTED if re.match(r"\[[A-Z][A-Z0-9_]*_[0-9a-f]*", held) else held
-    return Restorer(lookup.get, known).restore_text(full[:cut]) + tail
+    return Restorer(lookup.get, known, only_known=False).restore_text(full[:cut]) + tail
 
 
 def run_stream(pieces: Iterable[str], r: Restorer, *, json_string: bool = False) -> str:
@@ -136,6 +137,19 @@ def test_flush_fails_closed_on_an_incomplete_token() -> None:
     assert stream.feed("a [EM") == "a "
     assert stream.flush() == "[EM"  # no digest yet: ordinary text
     assert stream.flush() == ""
+
+
+def test_only_known_tokens_are_restored_by_default() -> None:
+    """A guessed token typed by a user must not read another customer's value from the vault."""
+    strict = Restorer(VAULT.get, [T_NAME])
+    text = f"{T_NAME} {T_VAULT} {T_EMAIL}"
+    assert strict.restore_text(text) == f"Zoë Müller {T_VAULT} {T_EMAIL}"
+    assert strict.unknown_tokens == {T_VAULT, T_EMAIL}
+    stream = Restorer(VAULT.get, [T_NAME]).stream()
+    assert stream.feed(text[:25]) + stream.feed(text[25:]) + stream.flush() == (
+        f"Zoë Müller {T_VAULT} {T_EMAIL}"
+    )
+    assert Restorer(VAULT.get).restore_text(T_VAULT) == VAULT[T_VAULT]  # no list: vault decides
 
 
 def test_split_unknown_and_unlisted_tokens_are_reported() -> None:

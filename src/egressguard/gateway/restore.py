@@ -1,11 +1,17 @@
 """Put the original values back into an upstream's answer: whole JSON bodies and SSE streams.
 
 `Restorer(lookup, known)` is created per request. `lookup(token)` returns a token's value or None
-(a closure over the request's issued tokens and the tenant's vault); `known` are the tokens a
-stream holds back for (this request's issued tokens, which include every token of the history
-it resends). Without `known`, a stream holds back any suffix that could still grow into a
-token-shaped string (`[`, `[EMA`, `[EMAIL_7f`; at most `MAX_TOKEN_LENGTH` - 1 characters), so
-tokens from the vault are restored too, at the cost of briefly delaying `[CAPITALS` text.
+(a closure over the request's issued tokens and the tenant's vault); `known` are the tokens of
+this request (its issued tokens, which include every token of the history a chat client resends).
+
+Security: with `known`, only those tokens are restored (`only_known=True`, the default). A token
+is then restored only if this request itself held its value, so a user who types a guessed
+`[EMAIL_xxxxxx]` into a shop's chatbot (and gets the model to echo it) cannot read another
+customer's value out of the tenant's vault. `only_known=False` also restores vault tokens of
+earlier turns that are not in the request (Responses API `previous_response_id` chains) and
+accepts that oracle. Without `known`, every token `lookup` resolves is restored and a stream
+holds back any suffix that could still grow into a token-shaped string (`[`, `[EMA`,
+`[EMAIL_7f`; at most `MAX_TOKEN_LENGTH` - 1 characters).
 
 - `restore_text` replaces every complete token whose value is known. A token-shaped string that
   is not (the model invented `[EMAIL_ffffff]`) is left as is and recorded in `unknown_tokens`.
@@ -56,11 +62,16 @@ class Restorer:
     """De-tokenises one request's answer. Per request: it records the unknown tokens it saw."""
 
     def __init__(
-        self, lookup: Callable[[str], str | None], known: Iterable[str] | None = None
+        self,
+        lookup: Callable[[str], str | None],
+        known: Iterable[str] | None = None,
+        *,
+        only_known: bool = True,
     ) -> None:
         self._lookup = lookup
         self._grammar = known is None
         self._known = sorted({t for t in known or () if TOKEN_PATTERN.fullmatch(t)})
+        self._only = frozenset(self._known) if known is not None and only_known else None
         self._longest = MAX_TOKEN_LENGTH if known is None else max(map(len, self._known), default=0)
         self._unknown: set[str] = set()
         self._missed: set[str] = set()
@@ -78,7 +89,12 @@ class Restorer:
 
     def note_split(self, token: str) -> None:
         """A stream emitted `token` in pieces (it was not in `known`): record it."""
-        (self._unknown if self._lookup(token) is None else self._missed).add(token)
+        (self._unknown if self._resolve(token) is None else self._missed).add(token)
+
+    def _resolve(self, token: str) -> str | None:
+        if self._only is not None and token not in self._only:
+            return None
+        return self._lookup(token)
 
     @property
     def longest(self) -> int:
@@ -92,7 +108,7 @@ class Restorer:
         return TOKEN_PATTERN.sub(self._json_sub if json_string else self._sub, text)
 
     def _value(self, token: str) -> str | None:
-        value = self._lookup(token)
+        value = self._resolve(token)
         if value is None:
             self._unknown.add(token)
         else:
