@@ -24,15 +24,15 @@ from egressguard.gateway.detect.tables import StreetWords, street_words
 _HOUSE = r"\d{1,4}(?:[ ]?[a-hA-H](?![\w]))?(?:[ ]?[/-][ ]?\d{1,4}[a-zA-Z]?)?"
 _END = r"(?![\w%€$£]|[.,]\d)"
 _POSTAL_WORDS = re.compile(
-    r"(?:plz|postleitzahl|zip|post ?code|postal|code postal|c\.p\.|cp|cap|kod|nach|naar|à)"
-    r"[\s:.]*$",
+    r"\b(?:plz|postleitzahl|zip|post ?code|postal|c\.p\.|cp|cap|kod)\b|\b(?:nach|naar|à)[ ]+$",
     re.IGNORECASE,
 )
 _CITY_AFTER = rf"(?=,?[ ]+[{UPPER}][\w'’-]*[a-zà-ÿ])"
 # Look-behinds sit after the first character so `re` can skip ahead on a character set.
 _POSTCODES = re.compile(
     rf"\d(?<![\w.,/+-]\d)"
-    rf"(?:(?P<nl>\d{{3}}[ ]?(?!S[ADS])[A-Z]{{2}})|(?P<pl>\d-\d{{3}})|(?P<five>\d{{4}}))"
+    rf"(?:(?P<nl>\d{{3}}[ ]?(?!S[ADS])[A-Z]{{2}})|(?P<pl>\d-\d{{3}})"
+    rf"|(?P<five>\d{{4}})|(?P<four>\d{{3}}))"
     rf"{_CITY_AFTER}"
 )
 _PREFIXED = re.compile(rf"[A-Z](?<![\w.,/+-].)[A-Z]?-\d{{4,5}}{_CITY_AFTER}")
@@ -158,9 +158,11 @@ def _leftmost_covering(
 
 def _postcodes(text: str, address_ends: list[int]) -> Iterator[Span]:
     for m in _POSTCODES.finditer(text):
-        kind = "nl" if m.group("nl") else "pl" if m.group("pl") else "five"
+        kind = next(k for k in ("nl", "pl", "five", "four") if m.group(k))
         if kind == "nl" and m.group()[0] == "0":
             continue
+        if kind == "four" and not _after_address(m.start(), address_ends):
+            continue  # a bare 4-digit number is a year or a quantity, unless it ends an address
         if _postal_context(text, m.start(), address_ends):
             yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), f"postcode-{kind}")
     for m in _PREFIXED.finditer(text):
@@ -175,6 +177,11 @@ def _postal_context(text: str, start: int, address_ends: list[int]) -> bool:
     stripped = before.rstrip(" \t")
     if not stripped or stripped.endswith(("\n", ",", ";", "|", '"', "(")):
         return True
-    if any(0 <= start - end <= 3 for end in address_ends):
+    if _after_address(start, address_ends):
         return True
     return _POSTAL_WORDS.search(before) is not None
+
+
+def _after_address(start: int, address_ends: list[int]) -> bool:
+    """`start` follows an address span closely ("Hauptstraße 5, 10115")."""
+    return any(0 <= start - end <= 3 for end in address_ends)

@@ -2,7 +2,7 @@
 
 IPv4 and IPv6 candidates are confirmed with the standard library's `ipaddress`. A dotted quad
 written as a version (`v1.2.3.4`, `Version 10.0.19041.1`, `build 2.4.6.8`) is not an address:
-a `v` right before it or a version word in the few characters before it rules it out.
+a `v` right before it or a version word in the 24 characters before it rules it out.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _HEX_COLON = frozenset("0123456789abcdefABCDEF:")
 _IPV6_TAIL = re.compile(
     r"(?:[0-9A-Fa-f]{0,4}:)*(?:\d{1,3}(?:\.\d{1,3}){3}(?![\w.])|[0-9A-Fa-f]{0,4})"
 )
-_VERSION_WINDOW = 12
+_VERSION_WINDOW = 24
 
 
 def find(text: str, lower: str) -> Iterator[Span]:

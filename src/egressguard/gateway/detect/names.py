@@ -32,7 +32,9 @@ _CUE_WINDOW = 40
 @dataclass(frozen=True, slots=True)
 class _Tables:
     titles: frozenset[str]
-    cue_before: re.Pattern[str]
+    lower_titles: frozenset[str]
+    title_before: re.Pattern[str]
+    label_before: re.Pattern[str]
     not_names: frozenset[str]
     first_names: frozenset[str]
 
@@ -46,12 +48,17 @@ def _alternation(words: tuple[str, ...]) -> str:
 def _tables() -> _Tables:
     ctx = name_context()
     titles = tuple(t.rstrip(".") for t in ctx.titles)
-    cue_before = re.compile(
-        rf"(?:(?<![\w])(?:{_alternation(titles)})\.,?[ ]+"
-        rf"|(?<![\w])(?i:{_alternation(ctx.labels)})[ ]?[:\-–][ ]*)$"
-    )
+    title_before = re.compile(rf"(?<![\w])(?:{_alternation(titles)})\.,?[ ]+$")
+    label_before = re.compile(rf"(?<![\w])(?i:{_alternation(ctx.labels)})[ ]?[:\-–][ ]*$")
     single = frozenset(t for t in titles if " " not in t)
-    return _Tables(single, cue_before, ctx.not_names, first_names())
+    return _Tables(
+        titles=single,
+        lower_titles=ctx.lower_titles,
+        title_before=title_before,
+        label_before=label_before,
+        not_names=ctx.not_names,
+        first_names=first_names(),
+    )
 
 
 def find(text: str) -> Iterator[Span]:
@@ -69,7 +76,8 @@ def _name_in_run(text: str, start: int, words: list[str], tables: _Tables) -> Sp
         skipped += 1
     if skipped:
         return _span(start, words[skipped:], tables.not_names, "name-context")
-    if _cue_before(text, start, tables.cue_before):
+    cue = _cue_before(text, start, tables)
+    if cue == "title" or (cue == "label" and _credible(words, tables)):
         return _span(start, words, tables.not_names, "name-context")
     for i, word in enumerate(words[:-1]):
         if word in tables.first_names and words[i + 1] not in tables.not_names:
@@ -79,14 +87,31 @@ def _name_in_run(text: str, start: int, words: list[str], tables: _Tables) -> Sp
     return None
 
 
-def _cue_before(text: str, start: int, cue: re.Pattern[str]) -> bool:
-    """A title with a dot or a label with a colon/dash ends right before `start`."""
+def _cue_before(text: str, start: int, tables: _Tables) -> str:
+    """ "title" or "label" when one ends right before `start` ("M. ", "Kunde: ", "mevrouw ")."""
     i = start - 1
     while i >= 0 and text[i] == " ":
         i -= 1
-    if i < 0 or text[i] not in ".,:-–":
+    if i < 0:
+        return ""
+    if text[i].isalpha():
+        word_start = i
+        while word_start > 0 and text[word_start - 1].isalpha():
+            word_start -= 1
+        return "title" if text[word_start : i + 1] in tables.lower_titles else ""
+    lo = max(0, start - _CUE_WINDOW)
+    if text[i] in ".," and tables.title_before.search(text, lo, start):
+        return "title"
+    if text[i] in ":-–" and tables.label_before.search(text, lo, start):
+        return "label"
+    return ""
+
+
+def _credible(words: list[str], tables: _Tables) -> bool:
+    """After a label a lone capitalised word is often a sentence: two words or a first name."""
+    if words[0] in tables.not_names:
         return False
-    return cue.search(text, max(0, start - _CUE_WINDOW), start) is not None
+    return sum(w[0].isupper() for w in words) >= 2 or words[0] in tables.first_names
 
 
 def _span(start: int, words: list[str], not_names: frozenset[str], rule: str) -> Span | None:

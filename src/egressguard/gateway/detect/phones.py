@@ -43,7 +43,7 @@ _WINDOW = 28
 class _Region:
     code: str
     trunk: str
-    valid: re.Pattern[str]
+    types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # (possible lengths, pattern)
 
 
 @functools.cache
@@ -51,19 +51,23 @@ def _region(code: str) -> _Region | None:
     meta = PhoneMetadata.metadata_for_region(code)
     if meta is None:
         return None
-    patterns = [
-        desc.national_number_pattern
+    general = frozenset(meta.general_desc.possible_length or ())
+    types = tuple(
+        (frozenset(desc.possible_length or ()) or general, re.compile(desc.national_number_pattern))
         for name in _TYPES
         if (desc := getattr(meta, name)) is not None and desc.national_number_pattern
-    ]
-    if not patterns:
+    )
+    if not types:
         return None
-    valid = re.compile("(?:" + "|".join(patterns) + ")")
-    return _Region(code=code, trunk=meta.national_prefix or "", valid=valid)
+    return _Region(code=code, trunk=meta.national_prefix or "", types=types)
 
 
 def _valid_in(nsn: str, region: _Region | None) -> bool:
-    return region is not None and region.valid.fullmatch(nsn) is not None
+    """What `is_valid_number` decides: some number type has this length and pattern."""
+    if region is None:
+        return False
+    n = len(nsn)
+    return any(n in lengths and pattern.fullmatch(nsn) for lengths, pattern in region.types)
 
 
 def valid_international(digits: str) -> bool:

@@ -89,6 +89,7 @@ def street_words() -> StreetWords:
 @dataclass(frozen=True, slots=True)
 class NameContext:
     titles: tuple[str, ...]
+    lower_titles: frozenset[str]
     labels: tuple[str, ...]
     not_names: frozenset[str]
 
@@ -99,6 +100,7 @@ def name_context() -> NameContext:
     doc = _toml(name)
     return NameContext(
         titles=_strings(doc, name, "titles"),
+        lower_titles=frozenset(_strings(doc, name, "lower_titles")),
         labels=_strings(doc, name, "labels"),
         not_names=frozenset(_strings(doc, name, "not_names")),
     )
