@@ -51,7 +51,8 @@ def _region(code: str) -> _Region | None:
     meta = PhoneMetadata.metadata_for_region(code)
     if meta is None:
         return None
-    general = frozenset(meta.general_desc.possible_length or ())
+    general_desc = meta.general_desc
+    general = frozenset(general_desc.possible_length or ()) if general_desc else frozenset()
     types = tuple(
         (frozenset(desc.possible_length or ()) or general, re.compile(desc.national_number_pattern))
         for name in _TYPES
