@@ -7,6 +7,7 @@ test suite cross-checks them against python-stdnum.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import Counter
 
@@ -343,6 +344,10 @@ def pl_pesel_valid(value: str) -> bool:
     check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 10) % 10
     if check != int(digits[10]):
         return False
-    month = int(digits[2:4]) % 20
-    day = int(digits[4:6])
-    return 1 <= month <= 12 and 1 <= day <= 31
+    coded_month = int(digits[2:4])
+    century = {0: 1900, 1: 2000, 2: 2100, 3: 2200, 4: 1800}[coded_month // 20]
+    try:
+        datetime.date(century + int(digits[:2]), coded_month % 20, int(digits[4:6]))
+    except ValueError:
+        return False
+    return True
