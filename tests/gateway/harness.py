@@ -120,6 +120,7 @@ def gateway_config(
 
     [limits]
     max_body_bytes = 65536
+    rate_per_minute = 100000
     """
     path = tmp / "gateway.toml"
     path.write_text(textwrap.dedent(text) + textwrap.dedent(extra), encoding="utf-8")

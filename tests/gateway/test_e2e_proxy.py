@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -211,25 +212,119 @@ def _learn_token(gw: Gateway, up: TestUpstream, key: str = KEY_A) -> str:
     return found.group()
 
 
+def _stream_request(route: str, text: str) -> dict[str, Any]:
+    if route == "/v1/messages":
+        return {
+            "model": "c",
+            "max_tokens": 9,
+            "stream": True,
+            "messages": [{"role": "user", "content": text}],
+        }
+    if route == "/v1/responses":
+        return {"model": "m", "stream": True, "input": text}
+    return chat(text, stream=True)
+
+
+@pytest.mark.parametrize("route", ["/v1/chat/completions", "/v1/messages", "/v1/responses"])
 def test_token_split_across_sse_chunks_at_every_byte(
+    gw: Gateway, upstreams: dict[str, TestUpstream], route: str
+) -> None:
+    up = upstreams["anthropic" if route == "/v1/messages" else "eu"]
+    headers = {"x-egressguard-conversation": "every-byte"}
+    with client(gw, headers=headers) as c:
+        c.post("/v1/chat/completions", json=chat(f"write to {EMAIL}"))
+        found = TOKEN.search(upstreams["eu"].seen_text())
+        assert found is not None
+        token = found.group()
+        for u in upstreams.values():
+            u.reset()
+        reply = f"Dear {token}, thanks!"
+        stream = b"".join(sse_events(route, reply, 7))
+        expected = f"Dear {EMAIL}, thanks!"
+        if route == "/v1/responses":  # routed to dead-eu, falls back to eu-llm
+            assert gw.settings.policy.routes[route].upstream == "dead-eu"
+        cuts = [[stream[:cut], stream[cut:]] for cut in range(1, len(stream))]
+        cuts.append([stream[i : i + 1] for i in range(len(stream))])  # one byte per write
+        for chunks in cuts:
+            up.behaviour.reply = reply
+            up.behaviour.raw_chunks = chunks
+            r = c.post(route, json=_stream_request(route, f"write to {EMAIL}"))
+            assert r.status_code == 200
+            assert _sse_text(r.text) == expected, f"cut after byte {len(chunks[0])}"
+            assert token not in r.text
+
+
+def test_streamed_tool_call_arguments_are_restored(
     gw: Gateway, upstreams: dict[str, TestUpstream]
 ) -> None:
     up = upstreams["eu"]
     token = _learn_token(gw, up)
-    reply = f"Dear {token}, thanks!"
-    stream = b"".join(sse_events("/v1/chat/completions", reply, 7))
-    expected = f"Dear {EMAIL}, thanks!"
+    arguments = json.dumps({"to": token, "subject": "Order 1000023"})
+    pieces = [arguments[i : i + 5] for i in range(0, len(arguments), 5)]
+    events = [
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "send_mail", "arguments": ""},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    ]
+    events += [
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]},
+                }
+            ]
+        }
+        for piece in pieces
+    ]
+    events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    up.behaviour.raw_chunks = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
+    up.behaviour.raw_chunks.append(b"data: [DONE]\n\n")
     with client(gw) as c:
-        for cut in range(1, len(stream)):
-            up.behaviour.reply = reply
-            up.behaviour.raw_chunks = [stream[:cut], stream[cut:]]
-            r = c.post("/v1/chat/completions", json=chat(f"write to {EMAIL}", stream=True))
-            assert r.status_code == 200
-            assert _sse_text(r.text) == expected, f"cut at byte {cut}"
-            assert token not in r.text
-        up.behaviour.raw_chunks = [stream[i : i + 1] for i in range(len(stream))]
         r = c.post("/v1/chat/completions", json=chat(f"write to {EMAIL}", stream=True))
-        assert _sse_text(r.text) == expected  # one byte per TCP write
+    streamed = ""
+    for block in r.text.split("\n\n"):
+        if block.startswith("data: {"):
+            for choice in json.loads(block[6:])["choices"]:
+                for call in choice.get("delta", {}).get("tool_calls", []):
+                    streamed += call.get("function", {}).get("arguments", "")
+    assert json.loads(streamed) == {"to": EMAIL, "subject": "Order 1000023"}
+    assert token not in r.text
+
+
+def test_client_leaving_mid_stream_closes_the_upstream_stream(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    up = upstreams["eu"]
+    up.behaviour.mode = "hang_mid_stream"
+    up.behaviour.events_before_failure = 2
+    up.behaviour.reply = "one two three four five"
+    with (
+        client(gw) as c,
+        c.stream("POST", "/v1/chat/completions", json=chat("hi", stream=True)) as r,
+    ):
+        first = next(r.iter_raw())
+        assert first.startswith(b"data: ")
+    deadline = time.monotonic() + 5
+    while not up.aborted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert up.aborted == 1  # the gateway hung up on the upstream without waiting for timeout_s
+    last = gw.records(tenant="shop1")[-1]
+    assert last["error"] == "client_disconnected"
 
 
 def test_token_split_across_deltas_of_every_size(
@@ -372,8 +467,10 @@ def test_block_action_sends_nothing_and_names_the_category(
         _refused(r, 400, "blocked_by_policy")
         assert "card" in r.json()["error"]["message"]
         assert CARD not in r.text
-        r = c.post("/v1/messages", json={"model": "c", "messages": [
-            {"role": "user", "content": f"card {CARD}"}]})  # fmt: skip
+        r = c.post(
+            "/v1/messages",
+            json={"model": "c", "messages": [{"role": "user", "content": f"card {CARD}"}]},
+        )
         assert r.status_code == 400 and r.json()["type"] == "error"
     assert all(not up.received for up in upstreams.values())
     last = gw.records(tenant="shop1")[-1]

@@ -63,9 +63,11 @@ class TestUpstream:
         self.received: list[Received] = []
         self.behaviour = Behaviour()
         self.stopping = False
+        self.aborted = 0  # streams the client (the gateway) walked away from
         self._failed = 0
 
     def reset(self) -> None:
+        self.aborted = 0
         self.received.clear()
         self.behaviour = Behaviour()
         self._failed = 0
@@ -115,14 +117,18 @@ class TestUpstream:
     async def _stream(self, path: str, text: str) -> AsyncIterator[bytes]:
         b = self.behaviour
         chunks = b.raw_chunks if b.raw_chunks is not None else sse_events(path, text, b.chunk_size)
-        for i, chunk in enumerate(chunks):
-            if b.mode in ("hang_mid_stream", "die_mid_stream") and i == b.events_before_failure:
-                if b.mode == "die_mid_stream":
-                    raise ConnectionAbortedError("test upstream dies mid-stream")
-                await self._sleep_until_stopped()
-                return
-            yield chunk
-            await asyncio.sleep(0)
+        try:
+            for i, chunk in enumerate(chunks):
+                if b.mode in ("hang_mid_stream", "die_mid_stream") and i == b.events_before_failure:
+                    if b.mode == "die_mid_stream":
+                        raise ConnectionAbortedError("test upstream dies mid-stream")
+                    await self._sleep_until_stopped()
+                    return
+                yield chunk
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self.aborted += 1
+            raise
 
 
 def _last_user_text(path: str, body: dict[str, Any]) -> str:

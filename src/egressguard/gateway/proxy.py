@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +89,23 @@ class ProxyEndpoint:
 async def _wait_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def _until_disconnect(
+    chunks: AsyncIterator[bytes], watcher: asyncio.Future[None]
+) -> AsyncIterator[bytes]:
+    """`chunks` until they end or `watcher` completes (a pending read is then cancelled)."""
+    iterator = chunks.__aiter__()
+    while not watcher.done():
+        read = asyncio.ensure_future(iterator.__anext__())
+        await asyncio.wait((read, watcher), return_when=asyncio.FIRST_COMPLETED)
+        if not read.done():
+            read.cancel()
+            return
+        try:
+            yield read.result()
+        except StopAsyncIteration:
+            return
 
 
 class _Call:
@@ -219,9 +236,9 @@ class _Call:
         rewriter = self.ctx.protector.stream_rewriter(self.route, self.redaction)
         self.start_headers.append((b"cache-control", b"no-cache"))
         digest = hashlib.sha256()
-        watcher = asyncio.create_task(_wait_disconnect(receive))
+        watcher = asyncio.ensure_future(_wait_disconnect(receive))
         try:
-            async for chunk in opened.chunks():
+            async for chunk in _until_disconnect(opened.chunks(), watcher):
                 digest.update(chunk)
                 t = self.ctx.clock()
                 events = rewriter.feed(chunk)
@@ -229,9 +246,10 @@ class _Call:
                     self.post_s += self.ctx.clock() - t
                 for event in events:
                     await self._body(event, more=True)
-                if watcher.done():
-                    self.outcome = "client_disconnected"
-                    return
+            if watcher.done():  # the client left: stop reading, close the upstream stream
+                self.outcome = "client_disconnected"
+                self.status = 499 if self.started else self.status
+                return
             for event in rewriter.close():
                 await self._body(event, more=True)
             await self._body(b"", more=False)
