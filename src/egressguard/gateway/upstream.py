@@ -85,28 +85,40 @@ class UpstreamClient:
 
     def __init__(self, upstreams: Sequence[UpstreamSettings], *, backoff_s: float = 0.05) -> None:
         self._backoff = backoff_s
-        self._clients = {
-            up.id: httpx.AsyncClient(
-                timeout=httpx.Timeout(up.timeout_s, connect=up.connect_timeout_s),
+        # httpx's transport layer, without the client layer: the gateway needs no cookies,
+        # redirects, auth flows or URL merging, and that layer cost about a third of the
+        # upstream call's CPU time in the latency profile.
+        self._transports = {
+            up.id: httpx.AsyncHTTPTransport(
                 verify=_verify(up),
                 trust_env=False,  # never a proxy or CA taken from the environment
                 limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-                follow_redirects=False,
+                retries=0,  # retries are ours (idempotent failures only)
             )
             for up in upstreams
         }
+        self._timeouts = {
+            up.id: httpx.Timeout(up.timeout_s, connect=up.connect_timeout_s).as_dict()
+            for up in upstreams
+        }
+        self._urls: dict[tuple[str, str], httpx.URL] = {}
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
+        for transport in self._transports.values():
+            await transport.aclose()
 
-    def url(self, up: UpstreamSettings, route: str) -> str:
+    def url(self, up: UpstreamSettings, route: str) -> httpx.URL:
         """`/v1/chat/completions` on base `http://h/v1` -> `http://h/v1/chat/completions`."""
-        return up.base_url + route.removeprefix("/v1")
+        key = (up.id, route)
+        found = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = httpx.URL(up.base_url + route.removeprefix("/v1"))
+        return found
 
     def _headers(self, up: UpstreamSettings, client_headers: Mapping[str, str]) -> dict[str, str]:
         headers = {k: v for k, v in client_headers.items() if k in FORWARDED_HEADERS}
         headers["content-type"] = "application/json"
+        headers["accept-encoding"] = "identity"  # bodies are restored as text: no compression
         if up.kind == "anthropic":
             headers.setdefault("anthropic-version", "2023-06-01")
             if up.api_key:
@@ -124,12 +136,17 @@ class UpstreamClient:
         client_headers: Mapping[str, str],
     ) -> httpx.Response:
         """Send one request; the response body is left unread (stream mode)."""
-        client = self._clients[up.id]
-        request = client.build_request(
-            method, self.url(up, route), content=body, headers=self._headers(up, client_headers)
+        request = httpx.Request(
+            method,
+            self.url(up, route),
+            content=body,
+            headers=self._headers(up, client_headers),
+            extensions={"timeout": self._timeouts[up.id]},
         )
         with upstream_errors(up.id):
-            return await client.send(request, stream=True)
+            response = await self._transports[up.id].handle_async_request(request)
+        response.request = request
+        return response
 
     async def open_first(
         self,
