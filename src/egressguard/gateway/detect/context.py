@@ -35,19 +35,18 @@ def has_any(window: str, words: tuple[str, ...]) -> bool:
     return any(w in window for w in words)
 
 
-def nearest(window: str, words: tuple[str, ...]) -> int:
-    """Distance from the end of `window` to the closest occurrence of any word (-1: none)."""
-    best = -1
-    for w in words:
-        i = window.rfind(w)
-        if i >= 0:
-            dist = len(window) - i
-            if best < 0 or dist < best:
-                best = dist
-    return best
+def nearest(window: str, words: re.Pattern[str]) -> int:
+    """Distance from the end of `window` to the closest match of `words` (-1: none)."""
+    last = -1
+    for m in words.finditer(window):
+        last = m.start()
+    return len(window) - last if last >= 0 else -1
 
 
 def word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """A case-insensitive alternation of literal words, longest first."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(alternatives, re.IGNORECASE)
+    """An alternation of literal (lower-case) words, longest first."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+PHONE_PATTERN = word_pattern(PHONE_WORDS)
+NUMBER_PATTERN = word_pattern(NUMBER_WORDS)

@@ -31,6 +31,7 @@ _VAT = re.compile(
 )
 # One pass for digit runs: cards, digit-only national IDs, NIR, DNI and phone numbers.
 _DIGIT_RUN = re.compile(r"[\d+(](?<![\w+.,/:-].)[\d \t./()-]{5,24}\d(?!(?![A-Z])\w|[.,/-]\d)")
+_NON_DIGIT = re.compile(r"\D")
 _DNI_LETTER = re.compile(r"[ -]?[A-Z](?!\w)")
 _SPLIT = re.compile(r"[ \t]+/[ \t]+|[ \t]{2,}")
 
@@ -92,7 +93,7 @@ def _parts(start: int, value: str) -> Iterator[tuple[int, str]]:
 
 def _classify(text: str, lower: str, start: int, value: str) -> Span | None:
     value = value.strip(" \t")
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = _NON_DIGIT.sub("", value)
     end = start + len(value)
     if value[0].isdigit():
         if 12 <= len(digits) <= 19 and _card_like(value) and checksums.card_valid(digits):

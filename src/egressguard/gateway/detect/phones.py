@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-from egressguard.gateway.detect.context import NUMBER_WORDS, PHONE_WORDS, left, nearest
+from egressguard.gateway.detect.context import NUMBER_PATTERN, PHONE_PATTERN, left, nearest
 from egressguard.gateway.detect.model import PiiCategory, Span
 
 # Regions tried for national numbers. International numbers may be of any country code.
@@ -34,6 +34,7 @@ _TYPES = (
     "voip", "uan",
 )  # fmt: skip
 
+_NON_DIGIT = re.compile(r"\D")
 _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 _GROUPED_333 = re.compile(r"\d{3}[ -]\d{3}[ -]\d{3}")
 _WINDOW = 28
@@ -44,6 +45,8 @@ class _Region:
     code: str
     trunk: str
     types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]  # (possible lengths, pattern)
+    lengths: frozenset[int]  # every type's possible lengths
+    any_type: re.Pattern[str]  # union of the type patterns: one test rejects most candidates
 
 
 @functools.cache
@@ -60,7 +63,13 @@ def _region(code: str) -> _Region | None:
     )
     if not types:
         return None
-    return _Region(code=code, trunk=meta.national_prefix or "", types=types)
+    return _Region(
+        code=code,
+        trunk=meta.national_prefix or "",
+        types=types,
+        lengths=frozenset().union(*(lengths for lengths, _ in types)),
+        any_type=re.compile("|".join(f"(?:{p.pattern})" for _, p in types)),
+    )
 
 
 def _valid_in(nsn: str, region: _Region | None) -> bool:
@@ -68,6 +77,8 @@ def _valid_in(nsn: str, region: _Region | None) -> bool:
     if region is None:
         return False
     n = len(nsn)
+    if n not in region.lengths or region.any_type.fullmatch(nsn) is None:
+        return False
     return any(n in lengths and pattern.fullmatch(nsn) for lengths, pattern in region.types)
 
 
@@ -111,14 +122,14 @@ def span_if_phone(value: str, lower: str, start: int) -> Span | None:
 
 
 def _is_phone(value: str, lower: str, start: int) -> bool:
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = _NON_DIGIT.sub("", value)
     if not 7 <= len(digits) <= 15 or _DATE.fullmatch(value):
         return False
     if value[0] == "+" or value.startswith("00"):
         return valid_international(digits[2:] if value[0] == "0" else digits)
     window = left(lower, start, _WINDOW)
-    phone_at = nearest(window, PHONE_WORDS)
-    number_at = nearest(window, NUMBER_WORDS)
+    phone_at = nearest(window, PHONE_PATTERN)
+    number_at = nearest(window, NUMBER_PATTERN)
     if number_at >= 0 and (phone_at < 0 or number_at < phone_at):
         return False
     if digits[0] == "0":
