@@ -89,6 +89,7 @@ class Predicted:
     file: str
     line: int
     categories: frozenset[str]
+    trace: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +236,10 @@ def predictions(report: dict[str, Any]) -> list[Predicted]:
         if f.get("rule") != RULE:
             continue
         cats = frozenset(str(c) for c in f.get("data_categories") or [])
-        out.append(Predicted(_norm(str(f.get("file", ""))), int(f.get("line", 0)), cats))
+        trace = tuple(
+            (_norm(str(t.get("file", ""))), int(t.get("line", 0))) for t in f.get("trace") or []
+        )
+        out.append(Predicted(_norm(str(f.get("file", ""))), int(f.get("line", 0)), cats, trace))
     return out
 
 
@@ -370,6 +374,21 @@ def by_language(results: Sequence[CaseResult]) -> dict[str, Counts]:
     }
 
 
+def trace_problems(results: Sequence[CaseResult], fixtures: Path) -> list[str]:
+    """Findings whose trace is empty or names a file:line that does not exist in the case."""
+    out = []
+    for r in results:
+        for p in r.predicted:
+            if not p.trace:
+                out.append(f"  {r.case.id}  {p.file}:{p.line}  empty trace")
+            for file, line in p.trace:
+                path = fixtures / r.case.id / file
+                n = len(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else 0
+                if not 1 <= line <= n:
+                    out.append(f"  {r.case.id}  {p.file}:{p.line}  trace step {file}:{line}")
+    return out
+
+
 def report_lines(results: Sequence[CaseResult], s: Score) -> list[str]:
     n_sinks = sum(len(r.case.sinks) for r in results)
     lines = [
@@ -461,6 +480,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     s = score(results)
     print("\n".join(report_lines(results, s)))
+    traces = trace_problems(results, args.fixtures)
+    n_found = sum(len(r.predicted) for r in results)
+    print(f"\ntrace problems in the {n_found} data-flow findings: {len(traces)}")
+    print("\n".join(traces))
     if args.json is not None:
         args.json.write_text(json.dumps(as_json(results, s), indent=2) + "\n", encoding="utf-8")
     return 0
