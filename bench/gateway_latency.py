@@ -352,6 +352,8 @@ def report(args: argparse.Namespace, direct: str, via: str, gateway_pid: int) ->
     print("|---|---|---|---|---|---|")
     cases = [(f"{kb} KB", kb, prompt(kb)) for kb in SIZES_KB]
     cases.insert(2, ("2 KB, no personal data", 2, prompt(2, clean=True)))
+    for _, _, text in cases:  # warm both processes on every prompt before measuring any
+        run(latency_run(direct, via, text, 0, warmup=30))
     for label, kb, text in cases:
         n = args.requests if kb < 64 else max(20, args.requests // 3)
         cpu0 = cpu_seconds(gateway_pid)
