@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.base import SourceFile
@@ -24,13 +25,32 @@ if TYPE_CHECKING:
 FlowFinder = Callable[[SourceFile, "Catalog"], list[Flow]]
 
 
+# Languages a flow finder handles (the finders themselves load tree-sitter: imported lazily).
+LANGUAGES = frozenset(
+    {
+        Language.PHP,
+        Language.PHTML,
+        Language.JAVASCRIPT,
+        Language.TYPESCRIPT,
+        Language.LIQUID,
+        Language.HTML,
+    }
+)
+
+
+@cache
 def _finders() -> dict[Language, FlowFinder]:
-    """Language -> its flow finder (imported here so each language module stays independent)."""
+    """Language -> its flow finder (imported on first use so `egressguard audit` starts fast
+    and each language module stays independent)."""
     from egressguard.audit.dataflow import javascript, liquid, php
+
+    def template(f: SourceFile, catalog: Catalog) -> list[Flow]:
+        # .phtml: PHP blocks and the page's inline <script> code, which runs in the browser.
+        return [*php.find_flows(f, catalog), *liquid.find_flows(f, catalog)]
 
     return {
         Language.PHP: php.find_flows,
-        Language.PHTML: php.find_flows,
+        Language.PHTML: template,
         Language.JAVASCRIPT: javascript.find_flows,
         Language.TYPESCRIPT: javascript.find_flows,
         Language.LIQUID: liquid.find_flows,
@@ -45,14 +65,11 @@ class DataFlowAnalyser:
     tags = frozenset({"ai", "sdk"})
     after_sites = True
 
-    def __init__(self) -> None:
-        self._finders = _finders()
-
     def wants(self, f: SourceFile) -> bool:
-        return bool(f.sites) and f.language in self._finders
+        return bool(f.sites) and f.language in LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
-        flows = self._finders[f.language](f, catalog)
+        flows = _finders()[f.language](f, catalog)
         yield from grouped_hits(f, flows, catalog)
 
 
