@@ -42,7 +42,12 @@ def gateway_config(
     extra: str = "",
     timeout_s: float = 1.0,
 ) -> Path:
-    """A gateway.toml with tenants shop1 (A), shop2 (B) and a rate-limited client."""
+    """A gateway.toml with tenants shop1 (A), shop2 (B), a rate-limited client and a shop
+    dictionary of proprietary terms (supplier, codename, cost price column)."""
+    (tmp / "suppliers.csv").write_text(
+        "supplier,codename,cost\nNordlicht Textil GmbH,Project Falcon,12.40 EUR\n",
+        encoding="utf-8",
+    )
     text = f"""
     listen = "127.0.0.1:0"
     state_dir = "./state"
@@ -93,6 +98,11 @@ def gateway_config(
     region = "eu"
     api_key_env = "EG_ANTHROPIC_KEY"
     timeout_s = {timeout_s}
+
+    [[dictionaries]]
+    path = "suppliers.csv"
+    category = "proprietary"
+    columns = ["supplier", "codename"]
 
     [policy]
     default_upstream = "eu-llm"

@@ -539,6 +539,30 @@ def test_retry_on_503_then_success(gw: Gateway, upstreams: dict[str, TestUpstrea
     assert len(upstreams["eu"].received) == 2
 
 
+def test_fallback_on_5xx_before_anything_was_streamed(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    """/v1/completions goes to us-llm (fallback eu-llm); us-llm answers 500."""
+    upstreams["us"].behaviour.mode = "status"
+    upstreams["us"].behaviour.status = 500
+    with client(gw) as c:
+        r = c.post("/v1/completions", json={"model": "m", "prompt": "a haiku", "stream": True})
+    assert r.status_code == 200 and _sse_text(r.text) == "a haiku"
+    assert len(upstreams["us"].received) == 1 and len(upstreams["eu"].received) == 1
+    assert gw.records(tenant="shop1")[-1]["upstream"] == "eu-llm"
+
+
+def test_shop_dictionary_terms_never_leave(gw: Gateway, upstreams: dict[str, TestUpstream]) -> None:
+    text = "Compare Nordlicht Textil GmbH's offer for Project Falcon with last year."
+    with client(gw) as c:
+        r = c.post("/v1/chat/completions", json=chat(text))
+    assert r.json()["choices"][0]["message"]["content"] == text
+    seen = upstreams["eu"].seen_text()
+    assert "Nordlicht" not in seen and "Falcon" not in seen
+    assert "[PROPRIETARY_" in seen
+    assert gw.records(tenant="shop1")[-1]["categories"] == {"proprietary": 2}
+
+
 def test_upstream_error_status_is_passed_on_after_retries(
     gw: Gateway, upstreams: dict[str, TestUpstream]
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -97,3 +98,45 @@ def test_plain_http_gets_nothing(tls_gateway: tuple[Gateway, Path]) -> None:
     gw, _ = tls_gateway
     with pytest.raises(httpx.TransportError):
         httpx.get(gw.url.replace("https://", "http://") + "/healthz", trust_env=False)
+
+
+def test_upstream_tls_is_verified_with_the_configured_ca_bundle(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    up = TestUpstream()
+    server = ServerThread(
+        config=uvicorn.Config(
+            up.app(),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+        )
+    )
+    with server:
+        https = f"https://127.0.0.1:{server.port}"
+        trusted = gateway_config(tmp_path, eu=https, us=https, anthropic=https)
+        text = trusted.read_text().replace(
+            'api_key_env = "EG_UPSTREAM_KEY"',
+            f'api_key_env = "EG_UPSTREAM_KEY"\nca_bundle = "{cert}"',
+        )
+        trusted.write_text(text)
+        with running_gateway(trusted) as gw, httpx.Client(trust_env=False) as c:
+            r = c.post(
+                f"{gw.url}/v1/chat/completions",
+                json=chat("hi"),
+                headers={"authorization": f"Bearer {KEY_A}"},
+            )
+            assert r.status_code == 200
+        untrusted = tmp_path / "untrusted"
+        untrusted.mkdir()
+        plain = gateway_config(untrusted, eu=https, us=https, anthropic=https)
+        with running_gateway(plain) as gw, httpx.Client(trust_env=False) as c:
+            r = c.post(
+                f"{gw.url}/v1/chat/completions",
+                json=chat("hi"),
+                headers={"authorization": f"Bearer {KEY_A}"},
+            )
+            assert r.status_code == 502  # unknown CA: the certificate is not accepted
+        assert len(up.received) == 1
+        up.stopping = True

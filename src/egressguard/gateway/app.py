@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from egressguard.gateway.problems import Rejected, error_body
 from egressguard.gateway.proxy import GatewayContext, ProxyEndpoint, check_client
 from egressguard.gateway.routing import Router
 from egressguard.gateway.settings import GatewaySettings, UpstreamSettings
-from egressguard.gateway.upstream import UpstreamClient
+from egressguard.gateway.upstream import UpstreamClient, upstream_errors
 
 POST_ROUTES = (
     "/v1/chat/completions",
@@ -164,10 +165,6 @@ async def _upstream_models(ctx: GatewayContext, up: UpstreamSettings) -> list[st
 
 
 async def _read_json(response: Any) -> Any:
-    import json
-
-    from egressguard.gateway.upstream import upstream_errors
-
     with upstream_errors("models"):
         raw = await response.aread()
     return json.loads(raw)
