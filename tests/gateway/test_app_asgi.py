@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from egressguard.errors import VaultError
 from egressguard.gateway.app import build_app_with
 from egressguard.gateway.exchange import ExchangeRecord, Redaction
 from egressguard.gateway.settings import GatewaySettings, load_gateway_settings
@@ -99,9 +100,13 @@ def _scope(path: str, body: bytes, key: str | None = KEY_A) -> dict[str, Any]:
 
 
 async def _drive(
-    settings: GatewaySettings, path: str, doc: Any, key: str | None = KEY_A
+    settings: GatewaySettings,
+    path: str,
+    doc: Any,
+    key: str | None = KEY_A,
+    protector: PassThrough | None = None,
 ) -> tuple[list[dict[str, Any]], PassThrough]:
-    protector = PassThrough()
+    protector = protector or PassThrough()
     app = build_app_with(settings, protector)
     body = json.dumps(doc).encode() if not isinstance(doc, bytes) else doc
     sent: list[dict[str, Any]] = []
@@ -203,4 +208,24 @@ def test_refusals_send_nothing_upstream(settings: GatewaySettings, upstream: Tes
     sent, _ = asyncio.run(_drive(settings, "/v1/messages", b"[1]"))
     assert sent[0]["status"] == 400
     assert json.loads(sent[1]["body"])["type"] == "error"  # Anthropic error shape
+    assert upstream.received == []
+
+
+class BrokenVault(PassThrough):
+    def redact(
+        self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
+    ) -> Redaction:
+        raise VaultError("disk I/O error")
+
+
+def test_vault_failure_is_a_clean_500_and_nothing_is_sent(
+    settings: GatewaySettings, upstream: TestUpstream
+) -> None:
+    doc = {"model": "llama3", "messages": [{"role": "user", "content": "hi"}]}
+    sent, protector = asyncio.run(
+        _drive(settings, "/v1/chat/completions", doc, protector=BrokenVault())
+    )
+    assert sent[0]["status"] == 500
+    assert json.loads(sent[1]["body"])["error"]["code"] == "vault_error"
+    assert protector.records[0].outcome == "vault_error"
     assert upstream.received == []

@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from egressguard.errors import ChainError, UpstreamError, UpstreamTimeout
+from egressguard.errors import ChainError, UpstreamError, UpstreamTimeout, VaultError
 from egressguard.gateway.auth import Authenticator, Client, RateLimiter
 from egressguard.gateway.exchange import ExchangeRecord, Protector, Redaction
 from egressguard.gateway.metrics import GatewayMetrics
@@ -146,6 +146,9 @@ class _Call:
         except UpstreamError as exc:
             self._note_upstream_error(exc)
             await self._fail(upstream_problem(exc))
+        except VaultError as exc:  # nothing was sent: tokens must be stored before they leave
+            self.outcome = "vault_error"
+            await self._fail(Problem(500, "vault_error", f"token vault: {exc}", "server_error"))
         finally:
             self._finish()
 
