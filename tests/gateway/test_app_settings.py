@@ -96,6 +96,9 @@ syslog = "tls://siem.example:6514"
 [limits]
 max_body_bytes = 1000
 rate_per_minute = 30
+
+[ner]
+model = "de_core_news_sm"
 """
 )
 
@@ -113,6 +116,7 @@ def test_every_key(tmp_path: Path) -> None:
     assert s.vault.key == ENV["EG_OTHER"].encode() and s.vault.ttl_s == 3600
     assert s.audit.syslog == "tls://siem.example:6514"
     assert (s.limits.max_body_bytes, s.limits.rate_per_minute) == (1000, 30.0)
+    assert s.ner_model == "de_core_news_sm"
     p = Policy(s.policy)
     assert p.action("shop1", "/v1/chat/completions", "email") is Action.ALLOW  # tenant wins
     assert p.action("shop2", "/v1/chat/completions", "email") is Action.MASK

@@ -223,3 +223,14 @@ def test_vault_forget_and_rotate(
     assert "erased 0 token(s)" in capsys.readouterr().err
     assert run(["vault", "rotate-key", "--config", str(used_state)]) == 0
     assert "vault key rotated" in capsys.readouterr().err
+
+
+def test_missing_ner_model_stops_the_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EG_KEY_MAGENTO", MAGENTO_KEY)
+    config = tmp_path / "gateway.toml"
+    config.write_text(MINIMAL + '\n[ner]\nmodel = "xx_no_such_model"\n', encoding="utf-8")
+    assert run(["gateway", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("egressguard: error: ") and "spaCy" in err and err.count("\n") == 1

@@ -117,6 +117,8 @@ def compose(settings: GatewaySettings) -> Composed:
     from egressguard.store.sqlite import SqliteChain
 
     notes: list[str] = []
+    # first what can fail on configuration (dictionaries, NER model), before stores open
+    detector = build_detector(_dictionary_specs(settings), ner_model=settings.ner_model)
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keyring = _keyring(settings, generate=True)
     if keyring.generated is not None:
@@ -132,7 +134,6 @@ def compose(settings: GatewaySettings) -> Composed:
     vault = SqliteVault(settings.vault.path, keyring)
     chain = SqliteChain(settings.audit.path)
     sink = ChainSink(chain)
-    detector = build_detector(_dictionary_specs(settings))
     closed = False
 
     def close() -> None:

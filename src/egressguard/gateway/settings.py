@@ -152,6 +152,7 @@ class GatewaySettings:
     limits: LimitsSettings = LimitsSettings()
     tls: TlsSettings | None = None
     dictionaries: tuple[DictionarySettings, ...] = ()
+    ner_model: str | None = None  # [ner] model: an installed spaCy pipeline for person names
 
     def upstream(self, upstream_id: str) -> UpstreamSettings:
         for up in self.upstreams:
@@ -200,6 +201,7 @@ _TOP_KEYS = frozenset(
         "dictionaries",
         "audit",
         "limits",
+        "ner",
     }
 )
 
@@ -234,6 +236,7 @@ def parse_gateway_settings(
         limits=limits,
         tls=tls,
         dictionaries=_dictionaries(_array(raw, "dictionaries", required=False), base),
+        ner_model=_ner(_table(raw, "ner")),
     )
 
 
@@ -481,6 +484,12 @@ def _audit(raw: Mapping[str, Any], base: Path, state_dir: Path) -> AuditLogSetti
     return AuditLogSettings(
         path=_path(base, path) if path else state_dir / "audit.sqlite3", syslog=syslog
     )
+
+
+def _ner(raw: Mapping[str, Any]) -> str | None:
+    _no_unknown(raw, {"model"}, "ner")
+    model: str | None = _opt(raw, "model", str, "ner")
+    return model
 
 
 def _limits(raw: Mapping[str, Any]) -> LimitsSettings:
