@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,3 +235,37 @@ def test_missing_ner_model_stops_the_start(
     assert run(["gateway", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("egressguard: error: ") and "spaCy" in err and err.count("\n") == 1
+
+
+def test_export_sends_syslog_over_tcp(
+    used_state: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    received = bytearray()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        text = used_state.read_text() + f'\n[audit]\nsyslog = "tcp://127.0.0.1:{port}"\n'
+        used_state.write_text(text)
+
+        def collect() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                while chunk := conn.recv(65536):
+                    received.extend(chunk)
+
+        collector = threading.Thread(target=collect)
+        collector.start()
+        args = ["audit-log", "export", "--config", str(used_state), "--format", "syslog", "--send"]
+        assert run(args) == 0
+        collector.join(timeout=10)
+    assert f"sent 4 record(s) to tcp://127.0.0.1:{port}" in capsys.readouterr().err
+    frames = bytes(received)
+    count = 0
+    while frames:  # RFC 6587 octet counting: "LEN SP MSG"
+        length, _, rest = frames.partition(b" ")
+        message, frames = rest[: int(length)], rest[int(length) :]
+        assert message.startswith(b"<") and b"egressguard" in message
+        count += 1
+    assert count == 4
+    assert EMAIL.encode() not in bytes(received)
