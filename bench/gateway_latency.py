@@ -7,6 +7,8 @@ One run starts, on loopback only:
   tokens the gateway must restore), streamed as 8-character deltas when asked;
 - the real gateway (`egressguard gateway --config ...`, its own process) in front of it, with
   detection and tokenisation on (default_action = "tokenize");
+- the same gateway app with a pass-through protector (no detection, tokens, vault or audit;
+  its own process): the floor any proxy built on uvicorn + httpx adds on this machine;
 
 then measures, with an httpx.AsyncClient on keep-alive connections:
 
@@ -131,6 +133,37 @@ def serve_upstream(port: int) -> None:
     )
 
 
+def serve_floor(config: str, port: int) -> None:
+    """The gateway's HTTP path (auth, routing, upstream call, metrics) without detection,
+    tokenisation, vault or audit: the floor of what any proxy in this stack adds."""
+    import uvicorn
+
+    from egressguard.gateway.app import build_app_with
+    from egressguard.gateway.exchange import ExchangeRecord, Redaction
+    from egressguard.gateway.server import uvicorn_config
+    from egressguard.gateway.settings import load_gateway_settings
+
+    class PassThrough:
+        def redact(self, route: str, body: dict[str, Any], **_: Any) -> Redaction:
+            return Redaction(body, {}, {}, (), lambda token: None)
+
+        def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any:
+            return body
+
+        def restore_text(self, text: str, redaction: Redaction) -> str:
+            return text
+
+        def stream_rewriter(self, route: str, redaction: Redaction) -> Any:
+            raise NotImplementedError  # the floor is measured without streaming
+
+        def record(self, record: ExchangeRecord) -> None:
+            pass
+
+    settings = load_gateway_settings(Path(config), os.environ)
+    app = build_app_with(settings, PassThrough())
+    uvicorn.Server(uvicorn_config(settings, app, port=port)).run()
+
+
 # --- orchestration ------------------------------------------------------------------------------
 
 
@@ -219,24 +252,28 @@ async def ttfb(client: httpx.AsyncClient, url: str, doc: dict[str, Any]) -> floa
 
 
 async def latency_run(
-    direct: str, gateway: str, text: str, n: int, warmup: int
+    direct: str, gateway: str, floor: str, text: str, n: int, warmup: int
 ) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"direct": [], "gateway": [], "overhead": []}
+    out: dict[str, list[float]] = {"direct": [], "gateway": [], "overhead": [], "floor": []}
     headers = {"authorization": f"Bearer {CLIENT_KEY}"}
     async with (
         httpx.AsyncClient(trust_env=False, timeout=30) as dc,
         httpx.AsyncClient(trust_env=False, timeout=30, headers=headers) as gc,
+        httpx.AsyncClient(trust_env=False, timeout=30, headers=headers) as fc,
     ):
         doc = body(text)
         for _ in range(warmup):
             await timed(dc, direct, doc)
             await timed(gc, gateway, doc)
+            await timed(fc, floor, doc)
         for _ in range(n):
             d, _ = await timed(dc, direct, doc)
             g, o = await timed(gc, gateway, doc)
+            f, _ = await timed(fc, floor, doc)
             out["direct"].append(d * 1000)
             out["gateway"].append(g * 1000)
             out["overhead"].append(o)
+            out["floor"].append(f * 1000)
     return out
 
 
@@ -299,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
     p.add_argument("--quick", action="store_true", help="2 runs, 60 requests, 2 s")
     p.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--serve-floor", nargs=2, metavar=("CONFIG", "PORT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_upstream is not None:
         serve_upstream(args.serve_upstream)
+        return 0
+    if args.serve_floor is not None:
+        serve_floor(args.serve_floor[0], int(args.serve_floor[1]))
         return 0
     if args.quick:
         args.runs, args.requests, args.seconds = 2, 60, 2.0
@@ -310,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> int:
-    up_port, gw_port = free_port(), free_port()
+    up_port, gw_port, floor_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["EG_BENCH_KEY"] = CLIENT_KEY
     upstream = subprocess.Popen(
@@ -323,14 +364,19 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
         cwd=tmp,
         stderr=subprocess.DEVNULL,
     )
+    floor = subprocess.Popen(
+        [sys.executable, __file__, "--serve-floor", str(config), str(floor_port)], env=env
+    )
     try:
         wait_up(f"http://127.0.0.1:{up_port}/", upstream, "upstream")
         wait_up(f"http://127.0.0.1:{gw_port}/healthz", gateway, "gateway")
+        wait_up(f"http://127.0.0.1:{floor_port}/healthz", floor, "pass-through proxy")
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         via = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
-        report(args, direct, via, gateway.pid)
+        floor_url = f"http://127.0.0.1:{floor_port}/v1/chat/completions"
+        report(args, direct, via, floor_url, gateway.pid)
     finally:
-        for proc in (gateway, upstream):
+        for proc in (floor, gateway, upstream):
             proc.terminate()
             proc.wait(timeout=30)
     return 0
@@ -342,22 +388,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def report(args: argparse.Namespace, direct: str, via: str, gateway_pid: int) -> None:
+def report(args: argparse.Namespace, direct: str, via: str, floor: str, gateway_pid: int) -> None:
     run: Callable[[Any], Any] = asyncio.run
     print(f"# gateway latency: {platform.python_version()} {platform.machine()}, "
           f"{os.cpu_count()} cores, runs={args.runs}, requests={args.requests}")  # fmt: skip
     print("\n| prompt | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms "
           "| added p50 / p95 / p99 ms | gateway's own overhead p50 / p99 ms "
-          "| gateway CPU ms per request |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+          "| gateway CPU ms per request | pass-through proxy added p50 / p99 ms |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     cases = [(f"{kb} KB", kb, prompt(kb)) for kb in SIZES_KB]
     cases.insert(2, ("2 KB, no personal data", 2, prompt(2, clean=True)))
     for _, _, text in cases:  # warm both processes on every prompt before measuring any
-        run(latency_run(direct, via, text, 0, warmup=30))
+        run(latency_run(direct, via, floor, text, 0, warmup=30))
     for label, kb, text in cases:
         n = args.requests if kb < 64 else max(20, args.requests // 3)
         cpu0 = cpu_seconds(gateway_pid)
-        runs = [run(latency_run(direct, via, text, n, warmup=20)) for _ in range(args.runs)]
+        runs = [run(latency_run(direct, via, floor, text, n, warmup=20)) for _ in range(args.runs)]
         cpu_ms = (cpu_seconds(gateway_pid) - cpu0) * 1000 / (args.runs * (n + 20))
         d = [summarise(runs, "direct", q) for q in (0.5, 0.95, 0.99)]
         g = [summarise(runs, "gateway", q) for q in (0.5, 0.95, 0.99)]
@@ -366,7 +412,13 @@ def report(args: argparse.Namespace, direct: str, via: str, gateway_pid: int) ->
             for q in (0.5, 0.95, 0.99)
         ]
         own = [summarise(runs, "overhead", q) for q in (0.5, 0.99)]
-        cells = f"{_fmt(d)} | {_fmt(g)} | {_fmt(added)} | {_fmt(own)} | {cpu_ms:.2f}"
+        floor_added = [
+            med([pct(r["floor"], q) - pct(r["direct"], q) for r in runs]) for q in (0.5, 0.99)
+        ]
+        cells = (
+            f"{_fmt(d)} | {_fmt(g)} | {_fmt(added)} | {_fmt(own)} | {cpu_ms:.2f} "
+            f"| {_fmt(floor_added)}"
+        )
         print(f"| {label} | {cells} |", flush=True)
     text = prompt(2)
     ttfbs = [run(ttfb_run(direct, via, text, args.requests // 2)) for _ in range(args.runs)]
