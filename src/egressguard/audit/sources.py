@@ -117,7 +117,8 @@ def compile_globs(globs: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def walk(root: Path, base: Path, policy: WalkPolicy) -> Iterator[FileRef | SkippedTarget]:
-    """Every file under `root` (or `root` itself if it is a file), depth-first, sorted."""
+    """Every file under `root` (or `root` itself if it is a file), depth-first, in directory
+    order (results are sorted where they are reported)."""
     root_rel = _rel(str(root), base)
     if root.is_file():
         yield from _file_entry(str(root), root_rel, policy)
@@ -230,7 +231,7 @@ def read(ref: FileRef, max_size: int) -> bytes | SkippedTarget:
             if size > max_size:
                 detail = f"{size} bytes, over the {max_size}-byte cap (--max-file-size)"
                 return SkippedTarget(ref.rel, "too-large", detail)
-            data = _read_all(fd, max_size + 1)
+            data = _read_all(fd, size, max_size + 1)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -244,9 +245,11 @@ def read(ref: FileRef, max_size: int) -> bytes | SkippedTarget:
     return data
 
 
-def _read_all(fd: int, limit: int) -> bytes:
+def _read_all(fd: int, size: int, limit: int) -> bytes:
+    """Up to `limit` bytes. A regular file of `size` bytes comes back in one read (no second
+    read to see EOF); a short read (a file still being written, a pipe) keeps reading."""
     first = os.read(fd, limit)
-    if not first or len(first) >= limit:
+    if not first or len(first) >= limit or len(first) == size:
         return first
     chunks = [first]
     total = len(first)
