@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import ipaddress
 import re
 import socket
 import ssl
@@ -13,10 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from egressguard.errors import ChainError
 from egressguard.store.chain import Record, link
@@ -30,6 +25,7 @@ from egressguard.store.export import (
 )
 from egressguard.store.ops import export_chain, send_chain_syslog, verify_chain, verify_jsonl
 from egressguard.store.sqlite import SqliteChain
+from tests.tls_certs import self_signed
 
 T0 = dt.datetime(2025, 3, 1, 12, 0, 0, 250000, tzinfo=dt.UTC)
 EXCHANGE = {
@@ -182,36 +178,7 @@ def test_syslog_over_tcp_with_octet_counting(chain_path: Path) -> None:
 @pytest.fixture
 def tls_files(tmp_path: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 (and its key)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "egressguard test collector")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    return self_signed(tmp_path, "egressguard test collector")
 
 
 def _server_context(cert: Path, key: Path) -> ssl.SSLContext:
