@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from egressguard.errors import VaultError
 from egressguard.gateway.vault_keys import Keyring
+from egressguard.sqlite_wal import enable_wal
 
 __all__ = ["Keyring", "SqliteVault", "TokenCollision", "Vault", "VaultEntry", "normalise_subject"]
 
@@ -201,14 +202,7 @@ class SqliteVault:
         self._check_keys()
 
     def _init_schema(self) -> None:
-        for attempt in range(50):  # journal_mode does not wait on the busy handler
-            try:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                break
-            except sqlite3.OperationalError:
-                if attempt == 49:
-                    raise
-                time.sleep(0.02)
+        enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA secure_delete = ON")
         with self._write():

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from egressguard.errors import ChainError
+from egressguard.sqlite_wal import enable_wal
 from egressguard.store.chain import GENESIS_HASH, Record, VerifyReport, seal, verify
 from egressguard.store.sink import ChainSink
 
@@ -129,14 +129,7 @@ class SqliteChain:
         )
 
     def _init_schema(self) -> None:
-        for attempt in range(50):  # journal_mode does not wait on the busy handler
-            try:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                break
-            except sqlite3.OperationalError:
-                if attempt == 49:
-                    raise
-                time.sleep(0.02)
+        enable_wal(self._conn)
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise ChainError(f"{self.path}: audit schema {version} is newer than this program")
