@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -213,7 +214,10 @@ def test_export_formats(
 
 
 def test_vault_forget_and_rotate(
-    used_state: Path, env: None, capsys: pytest.CaptureFixture[str]
+    used_state: Path,
+    env: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     args = ["vault", "forget", "--config", str(used_state), "--tenant", "shop1", "--value", EMAIL]
     assert run(args) == 0
@@ -221,6 +225,9 @@ def test_vault_forget_and_rotate(
     assert "erased 4 token(s)" in err  # one token per conversation (each message starts one)
     assert EMAIL not in err
     assert run(args) == 0
+    assert "erased 0 token(s)" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(EMAIL + "\n"))  # --value - : not in argv
+    assert run([*args[:-1], "-"]) == 0
     assert "erased 0 token(s)" in capsys.readouterr().err
     assert run(["vault", "rotate-key", "--config", str(used_state)]) == 0
     assert "vault key rotated" in capsys.readouterr().err

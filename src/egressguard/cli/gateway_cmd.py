@@ -62,7 +62,12 @@ def add_parsers(sub: Any) -> None:
     forget = vault_sub.add_parser("forget", help="erase every token of one value (GDPR Art. 17)")
     _config_arg(forget)
     forget.add_argument("--tenant", required=True)
-    forget.add_argument("--value", required=True, help="the value to erase (never printed)")
+    forget.add_argument(
+        "--value",
+        required=True,
+        help="the value to erase (never printed); '-' reads it from standard input, which keeps "
+        "it out of shell history and the process list",
+    )
     forget.set_defaults(handler=run_vault_forget)
     rotate = vault_sub.add_parser("rotate-key", help="new vault key; re-encrypt every entry")
     _config_arg(rotate)
@@ -243,10 +248,15 @@ def run_vault_forget(args: argparse.Namespace) -> int:
     from egressguard.gateway.vault_ops import forget_subject
 
     settings = load(args)
+    value = sys.stdin.readline().rstrip("\r\n") if args.value == "-" else args.value
+    if not value:
+        from egressguard.errors import GatewayConfigError
+
+        raise GatewayConfigError("vault forget: the value to erase is empty")
     erased = forget_subject(
         settings.state_dir,
         args.tenant,
-        args.value,
+        value,
         keyring=_keyring(settings, generate=False),
         vault_path=settings.vault.path,
     )

@@ -24,7 +24,7 @@ EVENT_TYPE = "gateway.exchange"
 EVENT_VERSION = 1
 
 # Configuration ids and routes: no '@', no spaces, no quotes.
-_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+_IDENT = re.compile(r"[A-Za-z0-9/][A-Za-z0-9._:/-]{0,127}")  # routes start with "/"
 _ROUTE = re.compile(r"/?[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 _CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION = frozenset({"allow", "tokenize", "mask", "block"})

@@ -133,7 +133,7 @@ class ShopProtector:
                 ts=datetime.fromtimestamp(record.ts, UTC),
                 tenant=record.tenant,
                 client=record.client,
-                route=record.route.lstrip("/"),  # AuditEvent ids start with a letter or digit
+                route=record.route,
                 upstream=record.upstream or "",
                 region=record.region or "",
                 request_id=record.request_id,

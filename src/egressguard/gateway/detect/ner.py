@@ -1,6 +1,6 @@
 """Optional NER backend: person names from a spaCy model the user installed.
 
-Enabled by `[gateway.ner] model = "de_core_news_sm"` (any installed spaCy pipeline with an
+Enabled by `[ner] model = "de_core_news_sm"` (any installed spaCy pipeline with an
 `ner` component). spaCy is imported only here and only then; nothing is downloaded. A missing
 package or model is a configuration error at start-up, never a failure per request.
 """
@@ -25,14 +25,12 @@ class SpacyNames:
             spacy = importlib.import_module("spacy")
         except ImportError as exc:
             raise GatewayConfigError(
-                f"[gateway.ner] model = {model!r} needs spaCy: pip install spacy and the model"
+                f"[ner] model = {model!r} needs spaCy: pip install spacy and the model"
             ) from exc
         try:
             nlp: Any = spacy.load(model, disable=["parser", "lemmatizer", "tagger"])
         except OSError as exc:
-            raise GatewayConfigError(
-                f"[gateway.ner] spaCy model {model!r} is not installed"
-            ) from exc
+            raise GatewayConfigError(f"[ner] spaCy model {model!r} is not installed") from exc
         self._nlp = nlp
         self.rule = f"ner:{model}"
 
