@@ -97,6 +97,30 @@ SDK_CLIENTS: tuple[tuple[str, str], ...] = (
         "localhost:11434",
     ),
 )
+# SDK calls on a client built elsewhere (constructor injection, an imported instance) -> the
+# provider's default host, only when the file has no client construction of its own for that
+# provider (which knows the base URL better).
+SDK_CALLS: tuple[tuple[str, str], ...] = (
+    (  # openai-php: $this->client->chat()->create([...]) in a file that uses OpenAI\Client
+        r"->\s*(?:chat|completions|embeddings|responses|moderations|images|audio)\s*\(\s*\)"
+        r"\s*->\s*(?:create|createStreamed)\s*\(",
+        "api.openai.com",
+    ),
+    (  # openai (npm): openai.chat.completions.create({...}) on an instance named for OpenAI
+        r"\b\w*(?:openai|openAI|OpenAI|openAi)\w*\s*\.\s*(?:chat\s*\.\s*completions|completions"
+        r"|embeddings|responses|moderations)\s*\.\s*(?:create|stream)\s*\(",
+        "api.openai.com",
+    ),
+    (  # @anthropic-ai/sdk: anthropic.messages.create({...}) on an instance named for it
+        r"\b\w*(?:anthropic|Anthropic|claude|Claude)\w*\s*\.\s*messages\s*\.\s*(?:create|stream)\s*\(",
+        "api.anthropic.com",
+    ),
+)
+_SDK_CALL_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("OpenAI\\",),
+    ("completions.create", "responses.create", "embeddings.create", "completions.stream"),
+    ("messages.create", "messages.stream"),
+)
 # Literal words one of which every match of SDK_CLIENTS[i] contains (case-sensitive): a
 # pattern runs only on files holding one, so big files without SDK code cost one `in` each.
 _SDK_TRIGGERS: tuple[tuple[str, ...], ...] = (
@@ -116,6 +140,10 @@ _SDK_TRIGGERS: tuple[tuple[str, ...], ...] = (
 _SDK = tuple(
     (re.compile(rx), host, triggers)
     for (rx, host), triggers in zip(SDK_CLIENTS, _SDK_TRIGGERS, strict=True)
+)
+_SDK_CALL = tuple(
+    (re.compile(rx), host, triggers)
+    for (rx, host), triggers in zip(SDK_CALLS, _SDK_CALL_TRIGGERS, strict=True)
 )
 _SDK_WINDOW = 600  # characters after the constructor searched for base URL / region
 
@@ -360,8 +388,21 @@ def _line(code: str, offset: int) -> str:
 
 
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:
+    built = list(_sdk_matches(view, catalog, _SDK))
+    yield from built
+    providers = {c.provider for c in built}
+    for call in _sdk_matches(view, catalog, _SDK_CALL):
+        if call.provider not in providers:
+            yield call
+
+
+def _sdk_matches(
+    view: CodeView,
+    catalog: Catalog,
+    table: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...],
+) -> Iterator[_Candidate]:
     code = view.code
-    for pattern, default, triggers in _SDK:
+    for pattern, default, triggers in table:
         if not any(t in code for t in triggers):
             continue
         for m in pattern.finditer(code):
