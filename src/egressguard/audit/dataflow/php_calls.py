@@ -22,7 +22,7 @@ from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow import php_sinks
 from egressguard.audit.dataflow.php_context import MAX_DEPTH, ClassState, FileCtx
 from egressguard.audit.dataflow.php_taint import EMPTY, Taint, hop, union
-from egressguard.model import TraceStep
+from egressguard.model import DataCategory, TraceStep
 
 if TYPE_CHECKING:
     from egressguard.audit.dataflow.php_eval import Walker
@@ -36,6 +36,16 @@ _NAMED_HOPS = frozenset(
         "array_replace", "str_replace", "strtr", "array_map", "array_column",
     }
 )  # fmt: skip
+
+
+_PARTS = frozenset({DataCategory.CUSTOMER_PII, DataCategory.PAYMENT})
+
+
+def _names_a_part(name: str | None, found: Taint) -> bool:
+    """A getter that reads a person's or a payment's data out of a larger object
+    (`$order->getShippingAddress()`, `$invoice->getOrder()->getPayment()`) yields that part,
+    not the order it was reached through."""
+    return bool(name and _GETTER.match(name)) and all(label.categories <= _PARTS for label in found)
 
 
 def evaluate(w: Walker, node: Node) -> Taint:
@@ -54,7 +64,7 @@ def evaluate(w: Walker, node: Node) -> Taint:
         return _compact(w, node, args)
     found = w.source_rule(node, name, hint, args_text)
     if found is not None:
-        return union(found, receiver)
+        return found if _names_a_part(name, found) else union(found, receiver)
     if w.an.rules.sanitizer(name, not is_function, "php") is not None:
         return EMPTY
     followed = _follow(w, node, name, obj, args, arg_taints)
