@@ -16,7 +16,7 @@ from pathlib import Path
 # Base names the engine indexes during the walk (Magento module/theme registration, PSR-4
 # maps, module and DI declarations, Shopify app/theme markers).
 INDEXED_NAMES = frozenset(
-    {"registration.php", "composer.json", "module.xml", "di.xml", "theme.liquid"}
+    {"registration.php", "composer.json", "module.xml", "di.xml", "config.xml", "theme.liquid"}
 )
 
 
@@ -26,6 +26,9 @@ class Project:
     exclude: re.Pattern[str] | None = None
     max_file_size: int = 5 * 1024 * 1024
     index: dict[str, list[str]] = field(default_factory=dict)
+    # Per-scan results that analysers derive from the tree (e.g. Magento config defaults),
+    # keyed by the analyser's own key, so each is computed once.
+    cache: dict[str, object] = field(default_factory=dict)
 
     def add(self, rel: str) -> None:
         """Called by the engine for every walked file; keeps only INDEXED_NAMES."""

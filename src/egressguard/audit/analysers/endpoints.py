@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from egressguard.audit.analysers.config_defaults import config_reads
 from egressguard.audit.analysers.lexical import CodeView
 from egressguard.model import Exposure, IntegrationSite, Language, RunsIn
 
@@ -244,6 +245,8 @@ class EndpointAnalyser:
             candidates += _constant_candidates(f, view, candidates)
         if f.language in _USAGE_LANGUAGES:
             candidates += _sdk_candidates(view, catalog)
+        if f.language is Language.PHP:
+            candidates += _config_candidates(f, view, catalog)
         yield from _sites(f, candidates)
 
 
@@ -385,6 +388,15 @@ def _line(code: str, offset: int) -> str:
     start = code.rfind("\n", lo, offset) + 1 or lo
     end = code.find("\n", offset, offset + _LINE_REACH)
     return code[start : end if end != -1 else offset + _LINE_REACH]
+
+
+def _config_candidates(f: SourceFile, view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:
+    """A config read whose module default is an AI URL (`getValue('acme/api/endpoint')`)."""
+    for offset, value in config_reads(view.code, f.project):
+        for _, host in catalog.find_hosts(value):
+            match = catalog.classify_host(host)
+            if match is not None:
+                yield _Candidate(offset, match.provider.id, match.host)
 
 
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:
