@@ -117,11 +117,9 @@ class BulkAccessAnalyser:
     after_sites = True
 
     def wants(self, f: SourceFile) -> bool:
-        return f.language in CODE_LANGUAGES
+        return bool(f.sites) and f.language in CODE_LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
-        if not f.sites:
-            return
         view = f.view
         blocks = f.blocks
         variables = _collection_vars(view.code)

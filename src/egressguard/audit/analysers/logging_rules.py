@@ -98,11 +98,9 @@ class LoggingAnalyser:
     after_sites = True
 
     def wants(self, f: SourceFile) -> bool:
-        return f.language in CODE_LANGUAGES
+        return bool(f.sites) and f.language in CODE_LANGUAGES
 
     def analyse(self, f: SourceFile, catalog: Catalog) -> Iterator[Hit]:
-        if not f.sites:
-            return
         view = f.view
         blocks = f.blocks
         logs = [m.start() for m in _LOG_CALL.finditer(view.code)]
