@@ -10,63 +10,33 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
 
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, report_base, run_audit
 from egressguard.cli import gateway_cmd
+from egressguard.cli.outputs import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Parser,
+    UsageError,
+    add_output_args,
+    err,
+    exit_code,
+    write_reports,
+)
 from egressguard.config import CONFIG_FILE_NAME, AuditSettings, load_settings, parse_fail_on
 from egressguard.errors import ConfigError, EgressGuardError
-from egressguard.model import ScanResult, Severity
-from egressguard.report import ReportFormat, render
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from egressguard.model import ScanResult
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line (exit 2), without the usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
-class _FormatAction(argparse.Action):
-    def __call__(self, parser: Any, ns: Any, value: Any, option: str | None = None) -> None:
-        outputs: list[list[Any]] = getattr(ns, "outputs", None) or []
-        outputs.append([ReportFormat(value), None])
-        ns.outputs = outputs
-
-
-class _OutputAction(argparse.Action):
-    def __call__(self, parser: Any, ns: Any, value: Any, option: str | None = None) -> None:
-        outputs: list[list[Any]] = getattr(ns, "outputs", None) or []
-        if not outputs or outputs[-1][1] is not None:
-            raise _UsageError("--output must follow the --format it writes")
-        outputs[-1][1] = Path(value)
-        ns.outputs = outputs
-
-
-def _parser() -> _Parser:
-    p = _Parser(
-        prog="egressguard", description="Find and stop leaks of shop data into AI services."
-    )
+def _parser() -> Parser:
+    p = Parser(prog="egressguard", description="Find and stop leaks of shop data into AI services.")
     p.add_argument("--version", action="version", version=f"egressguard {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     audit = sub.add_parser("audit", help="audit Magento 2 / Shopify code for AI data-flow risks")
     _scan_args(audit)
-    audit.add_argument(
-        "--format",
-        action=_FormatAction,
-        choices=[f.value for f in ReportFormat],
-        help="report format; repeat with --output for several reports from one scan",
-    )
-    audit.add_argument("--output", action=_OutputAction, help="file for the preceding --format")
-    audit.add_argument("--fail-on", help="critical|high|medium|low|info|none (default: high)")
+    add_output_args(audit)
     audit.add_argument("--baseline", type=Path, help="accept the findings in this baseline file")
     audit.add_argument("--diff", metavar="REV", help="scan only files changed since git REV")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -94,19 +64,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "baseline":
             return _baseline(args)
         return _audit(args)
-    except _UsageError as exc:
-        _err(f"egressguard: error: {exc}")
+    except UsageError as exc:
+        err(f"egressguard: error: {exc}")
     except EgressGuardError as exc:
-        _err(f"egressguard: error: {exc}")
+        err(f"egressguard: error: {exc}")
     except OSError as exc:
-        _err(f"egressguard: error: {exc.filename or ''}: {exc.strerror or exc}")
+        err(f"egressguard: error: {exc.filename or ''}: {exc.strerror or exc}")
     except KeyboardInterrupt:
-        _err("egressguard: interrupted")
+        err("egressguard: interrupted")
     return EXIT_ERROR
-
-
-def _err(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> AuditSettings:
@@ -156,13 +122,9 @@ def _audit(args: argparse.Namespace) -> int:
     settings = _settings(args)
     fail_on = parse_fail_on(args.fail_on) if args.fail_on else settings.fail_on
     request = _request(args, settings)
-    outputs: list[list[Any]] = getattr(args, "outputs", None) or [[ReportFormat.TERMINAL, None]]
     result = _scan_with_progress(request, show=not args.no_progress and sys.stderr.isatty())
-    for fmt, path in outputs:
-        _write(fmt, result, path)
-    for warning in result.warnings:
-        _err(f"egressguard: warning: {warning}")
-    return _exit_code(result, fail_on)
+    write_reports(args, result)
+    return exit_code(result, fail_on)
 
 
 def _scan_with_progress(request: AuditRequest, show: bool) -> ScanResult:
@@ -180,35 +142,10 @@ def _scan_with_progress(request: AuditRequest, show: bool) -> ScanResult:
         return run_audit(request, update)
 
 
-def _write(fmt: ReportFormat, result: ScanResult, path: Path | None) -> None:
-    if path is None:
-        stream: TextIO = sys.stdout
-        color = fmt is ReportFormat.TERMINAL and stream.isatty()
-        stream.write(render(fmt, result, color=color, width=_width()))
-        stream.flush()
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(fmt, result), encoding="utf-8")
-    _err(f"egressguard: wrote {fmt.value} report to {path}")
-
-
-def _width() -> int:
-    import shutil
-
-    return max(80, min(shutil.get_terminal_size((100, 24)).columns, 160))
-
-
-def _exit_code(result: ScanResult, fail_on: Severity | None) -> int:
-    if fail_on is None:
-        return EXIT_OK
-    worst = any(f.severity.rank >= fail_on.rank for f in result.findings)
-    return EXIT_FINDINGS if worst else EXIT_OK
-
-
 def _baseline(args: argparse.Namespace) -> int:
     settings = _settings(args)
     result = run_audit(_request(args, settings))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(dump_baseline(result.findings, __version__), encoding="utf-8")
-    _err(f"egressguard: baseline with {len(result.findings)} finding(s) written to {args.output}")
+    err(f"egressguard: baseline with {len(result.findings)} finding(s) written to {args.output}")
     return EXIT_OK
