@@ -8,6 +8,7 @@
      +-- BaselineError        a baseline file cannot be read or has an unknown version
      +-- GitError             `--diff REV` could not ask git for the changed files
      +-- ReportError          a report could not be rendered
+     +-- CrawlError           `crawl` could not run at all (no Chromium, browser would not start)
      +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
           +-- GatewayConfigError   gateway.toml is invalid
           +-- VaultError           the token vault cannot be read, written or decrypted
@@ -49,6 +50,10 @@ class GitError(EgressGuardError):
 
 class ReportError(EgressGuardError):
     """A report could not be rendered."""
+
+
+class CrawlError(EgressGuardError):
+    """The crawl could not run at all; a failing journey step is a recorded outcome instead."""
 
 
 class GatewayError(EgressGuardError):
