@@ -1,7 +1,7 @@
 """Canary personas: synthetic shoppers whose every value is unique and unmistakable.
 
-The crawler types a persona into the shop (checkout form, chat widget); the matcher in
-`canary_match.py` then finds those values in what left the browser. Every value carries a
+The crawler types a persona into the shop (checkout form, chat widget); `CanaryMatcher` then
+finds those values in what left the browser, raw or encoded. Every value carries a
 random token, so finding it anywhere is proof that the typed data flowed there:
 
     first_name     Egcan<6 letters>            (letters only: name fields reject digits)
@@ -13,16 +13,30 @@ random token, so finding it anywhere is proof that the typed data flowed there:
     chat_sentence  "... my canary code is EGC-<10 chars> ..."
 
 The postcode and country are ordinary (forms validate them) and are not canaries.
-Nothing here performs I/O.
+
+Matching: every value is expanded once into its encoded variants (URL with %20 or +, JSON
+string escapes, HTML entities, base64 standard and URL-safe at the three byte alignments a
+value can have inside a longer encoded string, and MD5/SHA-1/SHA-256 hex of the normalised
+value, as ad and analytics pixels send e-mail and phone). All variants go into two
+Aho-Corasick automata (caseless over a lower-cased copy, case-sensitive for base64), so one
+pass over a body finds every variant of every value. Nothing here performs I/O.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
+import json
 import random
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote, quote_plus
+
+import ahocorasick
 
 from egressguard.errors import ConfigError
 from egressguard.runtime.traffic import Persona
@@ -99,3 +113,184 @@ def persona_from_mapping(data: Mapping[str, object]) -> Persona:
 def persona_to_mapping(persona: Persona) -> dict[str, str]:
     """The inverse of `persona_from_mapping` (what the crawler writes next to its evidence)."""
     return {name: str(getattr(persona, name)) for name in PERSONA_FIELDS}
+
+
+class Encoding(StrEnum):
+    """How a canary value was written where it was found."""
+
+    RAW = "raw"
+    URL = "url-encoded"
+    FORM = "form-encoded"  # application/x-www-form-urlencoded: spaces as '+'
+    JSON = "json-escaped"
+    HTML = "html-entities"
+    BASE64 = "base64"
+    BASE64URL = "base64url"
+    MD5 = "md5"
+    SHA1 = "sha1"
+    SHA256 = "sha256"
+
+
+_CASE_SENSITIVE = frozenset({Encoding.BASE64, Encoding.BASE64URL})
+_MIN_NEEDLE = 6  # shorter variants would match by chance
+# Fields whose value is a canary; the postcode and the country are ordinary values.
+CANARY_FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "chat_sentence",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryHit:
+    """`field` of the persona, written as `encoding`, at `text[start:end]`."""
+
+    field: str
+    encoding: Encoding
+    start: int
+    end: int
+
+
+def _phone_forms(phone: str) -> list[str]:
+    digits = "".join(c for c in phone if c.isdigit())
+    forms = [phone, digits]
+    if phone.strip().startswith("+"):
+        forms.append("+" + digits)
+        if digits.startswith("44"):
+            forms.append("0" + digits[2:])
+    return forms
+
+
+def _plain_forms(name: str, value: str) -> list[str]:
+    """The value as typed plus the forms a page may rewrite it into before sending."""
+    if name == "phone":
+        return _phone_forms(value)
+    forms = [value]
+    if name == "street":
+        forms += [w for w in value.split() if w.startswith("Egstreet")]
+    if name == "chat_sentence":
+        forms += [w.rstrip(".,;:!?") for w in value.split() if w.startswith("EGC-")]
+    return forms
+
+
+def _text_variants(value: str) -> Iterator[tuple[Encoding, str]]:
+    yield Encoding.RAW, value
+    for safe in ("", "!~*'()@:/,;?=&$"):
+        yield Encoding.URL, quote(value, safe=safe)
+        yield Encoding.FORM, quote_plus(value, safe=safe)
+    for ascii_only in (True, False):
+        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        yield Encoding.JSON, escaped
+        yield Encoding.JSON, escaped.replace("/", "\\/")  # PHP's json_encode
+    yield Encoding.HTML, html.escape(value, quote=True)
+    yield Encoding.HTML, html.escape(value, quote=True).replace("&#x27;", "&#39;")
+    yield Encoding.HTML, html.escape(value, quote=False)
+
+
+def base64_fragments(data: bytes) -> list[str]:
+    """The base64 text of `data` wherever it starts inside a longer encoded byte string.
+
+    Base64 maps 3 bytes to 4 characters, so the characters that depend only on `data` differ
+    with `data`'s offset modulo 3. For each offset, the output characters whose 6 bits lie
+    entirely inside `data` are kept.
+    """
+    out = []
+    for k in range(3):
+        encoded = base64.b64encode(b"\0" * k + data).decode("ascii")
+        first = -(-8 * k // 6)  # ceil: the first character without filler bits
+        last = 8 * (k + len(data)) // 6  # floor: characters that end inside `data`
+        out.append(encoded[first:last])
+    return out
+
+
+def _base64_variants(value: str) -> Iterator[tuple[Encoding, str]]:
+    for fragment in base64_fragments(value.encode("utf-8")):
+        yield Encoding.BASE64, fragment
+        yield Encoding.BASE64URL, fragment.replace("+", "-").replace("/", "_")
+
+
+def _hash_variants(forms: list[str]) -> Iterator[tuple[Encoding, str]]:
+    for form in forms:
+        normalised = form.strip().lower().encode("utf-8")
+        yield Encoding.MD5, hashlib.md5(normalised).hexdigest()
+        yield Encoding.SHA1, hashlib.sha1(normalised).hexdigest()
+        yield Encoding.SHA256, hashlib.sha256(normalised).hexdigest()
+
+
+def canary_values(persona: Persona) -> dict[str, str]:
+    """The persona's canary fields (not the ordinary postcode and country)."""
+    values = persona.fields()
+    return {name: values[name] for name in CANARY_FIELDS if values.get(name)}
+
+
+class CanaryMatcher:
+    """Finds any value of one persona, raw or encoded, in text or bytes. Immutable."""
+
+    def __init__(self, persona: Persona) -> None:
+        self.persona = persona
+        caseless: dict[str, tuple[str, Encoding]] = {}
+        exact: dict[str, tuple[str, Encoding]] = {}
+        for name, value in canary_values(persona).items():
+            forms = _plain_forms(name, value)
+            for form in forms:
+                for encoding, needle in [*_text_variants(form), *_base64_variants(form)]:
+                    table = exact if encoding in _CASE_SENSITIVE else caseless
+                    key = needle if encoding in _CASE_SENSITIVE else needle.lower()
+                    if len(key) >= _MIN_NEEDLE:
+                        table.setdefault(key, (name, encoding))
+            if name in ("email", "phone"):
+                for encoding, digest in _hash_variants(forms):
+                    caseless.setdefault(digest, (name, encoding))
+        self._caseless = _automaton(caseless)
+        self._exact = _automaton(exact)
+
+    def find(self, data: str | bytes) -> list[CanaryHit]:
+        """Every canary occurrence, outermost only (a value inside a longer one is dropped)."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if not text:
+            return []
+        hits = [*_scan(self._caseless, _lower_same_length(text)), *_scan(self._exact, text)]
+        return _outermost(hits)
+
+    def fields_in(self, data: str | bytes) -> set[str]:
+        return {hit.field for hit in self.find(data)}
+
+
+def _automaton(needles: dict[str, tuple[str, Encoding]]) -> ahocorasick.Automaton | None:
+    if not needles:
+        return None
+    automaton = ahocorasick.Automaton()
+    for needle, (name, encoding) in needles.items():
+        automaton.add_word(needle, (len(needle), name, encoding))
+    automaton.make_automaton()
+    return automaton
+
+
+def _scan(automaton: ahocorasick.Automaton | None, text: str) -> Iterator[CanaryHit]:
+    if automaton is None:
+        return
+    for end, (length, name, encoding) in automaton.iter(text):
+        yield CanaryHit(name, encoding, end + 1 - length, end + 1)
+
+
+def _lower_same_length(text: str) -> str:
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+
+
+def _outermost(hits: list[CanaryHit]) -> list[CanaryHit]:
+    hits.sort(key=lambda h: (h.start, -h.end))
+    kept: list[CanaryHit] = []
+    reach = -1
+    for hit in hits:
+        if hit.end <= reach:
+            continue  # inside an earlier, longer hit
+        kept.append(hit)
+        reach = hit.end
+    return kept
