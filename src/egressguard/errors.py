@@ -9,6 +9,9 @@
      +-- GitError             `--diff REV` could not ask git for the changed files
      +-- ReportError          a report could not be rendered
      +-- CrawlError           `crawl` could not run at all (no Chromium, browser would not start)
+     +-- EvidenceInputError   a HAR, proxy/web-server log or JSON report given to `har`, `logs` or
+                              `merge` cannot be read at all (missing, binary, too large, not that
+                              format); one unreadable entry or line is a skipped value instead
      +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
           +-- GatewayConfigError   gateway.toml is invalid
           +-- VaultError           the token vault cannot be read, written or decrypted
@@ -54,6 +57,10 @@ class ReportError(EgressGuardError):
 
 class CrawlError(EgressGuardError):
     """The crawl could not run at all; a failing journey step is a recorded outcome instead."""
+
+
+class EvidenceInputError(EgressGuardError):
+    """A HAR, log or JSON report cannot be read at all (one bad entry or line is skipped)."""
 
 
 class GatewayError(EgressGuardError):

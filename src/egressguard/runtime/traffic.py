@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from egressguard.model import SkippedTarget
+
 
 class ResourceType(StrEnum):
     DOCUMENT = "document"
@@ -138,3 +140,5 @@ class Traffic:
     pages: tuple[str, ...] = ()
     persona: Persona | None = None
     evidence_files: tuple[str, ...] = field(default=())  # relative paths (HAR, screenshots)
+    # Inputs the capture could not read (a HAR entry, a body): listed with a reason, never lost.
+    skipped: tuple[SkippedTarget, ...] = field(default=())
