@@ -356,6 +356,74 @@ def test_chat_stream_cut_at_every_byte() -> None:
         assert not any(T_NAME[:8] in e.data for e in out)
 
 
+def _held_back_deltas(events: list[SseEvent]) -> list[dict[str, Any]]:
+    """Choices whose delta says nothing: a text field emptied, or a bare tool-call index."""
+    empty = []
+    for event in events:
+        if event.data == "[DONE]":
+            continue
+        doc = json.loads(event.data)
+        if not doc["choices"] and doc.get("usage") is None:
+            empty.append(doc)
+        for choice in doc["choices"]:
+            delta = choice.get("delta", {})
+            calls = delta.get("tool_calls") or []
+            if any(delta.get(name) == "" for name in ("content", "refusal")) or any(
+                set(call) <= {"index"} or call.get("function") == {"arguments": ""}
+                for call in calls
+            ):
+                empty.append(choice)
+            if not delta and choice.get("finish_reason") is None:
+                empty.append(choice)
+    return empty
+
+
+def test_no_empty_content_delta_is_forwarded_at_any_byte_cut() -> None:
+    answer = f"Dear {T_NAME}, IBAN {T_IBAN}[EM"
+    arguments = json.dumps({"to": T_EMAIL})
+    events = [chat_chunk([{"index": 0, "delta": {"role": "assistant"}}])]
+    events += [chat_chunk([{"index": 0, "delta": {"content": p}}]) for p in split(answer, 3)]
+    events += [chat_chunk([{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "call_1", "type": "function",
+         "function": {"name": "send", "arguments": arguments[:3]}}]}}])]  # fmt: skip
+    events += [
+        chat_chunk(
+            [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": p}}]}}]
+        )
+        for p in split(arguments[3:], 4)
+    ]
+    events += [chat_chunk([{"index": 0, "delta": {}, "finish_reason": "tool_calls"}])]
+    usage = {"prompt_tokens": 3, "completion_tokens": 9, "total_tokens": 12}
+    events += [SseEvent(data=json.dumps({"id": "c1", "choices": [], "usage": usage}))]
+    events += [SseEvent(data="[DONE]")]
+    wire = b"".join(encode(e) for e in events)
+    for cut in range(len(wire) + 1):
+        out = restore_wire(Api.CHAT, wire, cut)
+        assert _held_back_deltas(out) == [], f"cut after byte {cut}"
+        docs = [json.loads(e.data) for e in out if e.data != "[DONE]"]
+        choices = [c for d in docs for c in d["choices"]]
+        assert choices[0]["delta"] == {"role": "assistant"}  # non-content fields survive
+        starts = [call for c in choices for call in c["delta"].get("tool_calls", ())]
+        assert starts[0]["id"] == "call_1" and starts[0]["function"]["name"] == "send"
+        assert [c["finish_reason"] for c in choices if c.get("finish_reason")] == ["tool_calls"]
+        assert docs[-1]["usage"] == usage
+        text, args = chat_text(out)
+        assert text == {0: f"Dear Zoë Müller, IBAN {VALUES[T_IBAN]}[EM"}
+        assert json.loads(args[(0, 0)]) == {"to": VALUES[T_EMAIL]}
+
+
+def test_legacy_completions_stream_forwards_no_empty_text_chunk() -> None:
+    events = [
+        SseEvent(data=json.dumps({"id": "c", "object": "text_completion", "choices": [
+            {"index": 0, "text": p, "finish_reason": None, "logprobs": None}]}))
+        for p in split(f"Call {T_NAME} now", 3)
+    ] + [SseEvent(data="[DONE]")]  # fmt: skip
+    state = StreamState(restorer())
+    out = [o for e in events for o in restore_sse_event(Api.COMPLETIONS, e, state)]
+    texts = [json.loads(e.data)["choices"][0]["text"] for e in out if e.data != "[DONE]"]
+    assert "" not in texts and "".join(texts) == "Call Zoë Müller now"
+
+
 def test_chat_stream_two_choices_keep_separate_carries() -> None:
     a, b = f"A {T_NAME}", f"B {T_EMAIL}"
     events = [

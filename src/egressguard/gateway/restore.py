@@ -29,6 +29,8 @@ holds back any suffix that could still grow into a token-shaped string (`[`, `[E
   before `content_block_stop` / `*.done`, and before `[DONE]`, `message_delta`, `message_stop`,
   `response.completed`, errors and frames it does not understand; `StreamState.close()` flushes
   at end of stream when the upstream sent none of these.
+  A text field the hold-back empties is dropped from its delta (and a chunk left with nothing
+  to say is not sent); role, tool-call ids and names, finish_reason and usage always go out.
 
 Anthropic `thinking` blocks are left as the model wrote them (their signature covers the text).
 """
@@ -441,7 +443,13 @@ def _openai_chunk(
     for choice in choices:
         if isinstance(choice, dict):
             changed |= _openai_choice(api, event, choice, state)
-    return [_replace(event, obj)] if changed else [event]
+    if not changed:
+        return [event]
+    kept = [c for c in choices if not (isinstance(c, dict) and _emptied(api, c))]
+    if not kept and obj.get("usage") is None:
+        return []  # every choice only carried text that is now held back
+    obj["choices"] = kept
+    return [_replace(event, obj)]
 
 
 def _openai_choice(api: Api, event: SseEvent, choice: dict[str, Json], state: StreamState) -> bool:
@@ -468,7 +476,44 @@ def _openai_choice(api: Api, event: SseEvent, choice: dict[str, Json], state: St
             changed |= _feed_field(state, (index, "tool", j), function, "arguments", emit, True)
     if choice.get("finish_reason") is not None:
         changed |= _flush_choice(api, choice, fields, state, index)
+    if changed:
+        _drop_held_fields(api, fields)
     return changed
+
+
+def _drop_held_fields(api: Api, fields: dict[str, Json]) -> None:
+    """Remove text fields the hold-back emptied (an empty delta says nothing), and tool-call
+    entries left with nothing but their index. Never touches role, ids, names, finish_reason."""
+    if api is Api.CHAT:
+        for name in _CHAT_TEXT:
+            if fields.get(name) == "" and name in fields:
+                del fields[name]
+    calls = fields.get("tool_calls")
+    if not isinstance(calls, list):
+        return
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and function.get("arguments") == "" and len(function) == 1:
+            del call["function"]
+    kept = [c for c in calls if not (isinstance(c, dict) and set(c) <= {"index"})]
+    if kept:
+        fields["tool_calls"] = kept
+    else:
+        del fields["tool_calls"]
+
+
+_EMPTY_CHOICE_KEYS = frozenset({"index", "delta", "finish_reason", "logprobs", "text"})
+
+
+def _emptied(api: Api, choice: dict[str, Json]) -> bool:
+    """A restored choice with nothing left to say (its text is held back, no finish yet)."""
+    if not set(choice) <= _EMPTY_CHOICE_KEYS:
+        return False
+    if choice.get("finish_reason") is not None or choice.get("logprobs") is not None:
+        return False
+    if api is Api.COMPLETIONS:
+        return choice.get("text") == ""
+    return "text" not in choice and choice.get("delta") == {}
 
 
 def _feed_field(
