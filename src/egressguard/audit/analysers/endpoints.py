@@ -98,9 +98,10 @@ SDK_CLIENTS: tuple[tuple[str, str], ...] = (
         "localhost:11434",
     ),
 )
-# SDK calls on a client built elsewhere (constructor injection, an imported instance) -> the
-# provider's default host, only when the file has no client construction of its own for that
-# provider (which knows the base URL better).
+# SDK calls (`openai.chat.completions.create(…)`): each is an AI call site of its own. On a
+# client built elsewhere (constructor injection, an imported instance) the host is the
+# provider's default; when the file builds a client for that provider, the call takes the
+# construction's host (which knows the base URL better).
 SDK_CALLS: tuple[tuple[str, str], ...] = (
     (  # openai-php: $this->client->chat()->create([...]) in a file that uses OpenAI\Client
         r"->\s*(?:chat|completions|embeddings|responses|moderations|images|audio)\s*\(\s*\)"
@@ -402,10 +403,9 @@ def _config_candidates(f: SourceFile, view: CodeView, catalog: Catalog) -> Itera
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:
     built = list(_sdk_matches(view, catalog, _SDK))
     yield from built
-    providers = {c.provider for c in built}
+    hosts = {c.provider: c.host for c in reversed(built)}  # the file's first client wins
     for call in _sdk_matches(view, catalog, _SDK_CALL):
-        if call.provider not in providers:
-            yield call
+        yield _Candidate(call.offset, call.provider, hosts.get(call.provider, call.host))
 
 
 def _sdk_matches(
