@@ -51,6 +51,35 @@ Host patterns are regular expressions over the whole host name.
 """
 
 
+SDK_FIELDS = """
+PHP namespaces (`php_namespaces` in providers.toml, per composer package) say which classes
+belong to an SDK: a class in that namespace (or the class of that name, e.g. `\\OpenAI`) is the
+SDK's, matched case-insensitively on whole namespace segments, longest namespace first. The
+catalogue API (`egressguard.catalog.Catalog`) exposes them for other analysers:
+
+- `Catalog.php_sdk(class_name) -> SdkMatch | None`: the provider, SDK and namespace of a fully
+  qualified class name (`"\\Tidycode\\AIClient\\FraudDetectionFactory"` -> `tidycode`,
+  `tidycode/ai-php-sdk`, `Tidycode\\AIClient`);
+- `Catalog.php_namespaces() -> tuple[SdkMatch, ...]`: every (provider, SDK, namespace);
+- `Sdk.namespaces`: the namespaces of one package (`Provider.sdks`);
+- `Catalog.sdk_provider(ecosystem, package)`: the provider of a composer/npm package;
+- `Catalog.ai_package_word(package)`: for a package NOT listed here, the word that marks its
+  name as an AI/LLM client (next section), else `None`.
+
+Each provider with `php_namespaces` proves them with `samples.php_match` (class names that
+must resolve to it) and may add `samples.php_no_match`; both run in the test suite and, for
+custom providers, at load time."""
+
+PACKAGE_WORDS_TEXT = """\
+A composer/npm dependency that is not listed above but whose name contains one of these words
+as a whole part (between `/`, `-`, `_`, `.`, `@` or the ends, optionally followed by a version
+suffix such as `gpt4o`) is reported as `ai-sdk-dependency` at **low** confidence, with a
+message saying the provider is inferred from the name (`[ai_package_names]` in
+providers.toml). PHP classes injected from such a package when the package is not in the
+scanned tree give `ai-client-outside-tree` (see docs/rules.md).
+"""
+
+
 def _host(rule: HostRule) -> str:
     shown = literal_of(rule.pattern) or rule.pattern
     port = f":{rule.port}" if rule.port else ""
@@ -72,7 +101,11 @@ def provider_rows(catalog: Catalog) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for p in catalog.providers:
-        hosts = "<br>".join(_host(r) for r in p.hosts) or "(no host: framework, see SDKs)"
+        hosts = "<br>".join(_host(r) for r in p.hosts) or (
+            "(no host: framework, see SDKs)"
+            if p.jurisdiction == "-"
+            else "(host unknown: inside the vendor SDK, see SDKs)"
+        )
         source = SOURCES.get(p.id, "own hosts" if p.id in LOCAL else NOT_IN_CROSSWALK)
         cells = [
             f"{p.name} (`{p.id}`)",
@@ -105,13 +138,26 @@ def widget_rows(catalog: Catalog) -> list[str]:
 
 
 def sdk_rows(catalog: Catalog) -> list[str]:
-    rows = ["| Provider | composer | npm |", "|---|---|---|"]
+    rows = ["| Provider | composer | npm | PHP namespaces |", "|---|---|---|---|"]
     for p in catalog.providers:
         if p.sdks:
             composer = ", ".join(f"`{s.package}`" for s in p.sdks if s.ecosystem == "composer")
             npm = ", ".join(f"`{s.package}`" for s in p.sdks if s.ecosystem == "npm")
-            rows.append(f"| `{p.id}` | {composer} | {npm} |")
+            spaces = ", ".join(f"`{ns}\\` ({s.package})" for s in p.sdks for ns in s.namespaces)
+            rows.append(f"| `{p.id}` | {composer} | {npm} | {spaces} |")
     return rows
+
+
+def package_word_lines(catalog: Catalog) -> list[str]:
+    words = catalog.package_words
+    if words is None:
+        return []
+    return [
+        "Words: " + ", ".join(f"`{w}`" for w in words.words) + ".",
+        "",
+        "Recognised (samples): " + ", ".join(f"`{n}`" for n in words.samples.match) + ".",
+        "Not recognised (samples): " + ", ".join(f"`{n}`" for n in words.samples.no_match) + ".",
+    ]
 
 
 def render(catalog: Catalog) -> str:
@@ -123,6 +169,10 @@ def render(catalog: Catalog) -> str:
         "`@scope/*` covers the rest of an npm scope; provider-specific framework packages "
         "(`@langchain/openai`, `@ai-sdk/anthropic`) map to the provider itself.\n",
         *sdk_rows(catalog),
+        SDK_FIELDS,
+        "\n## AI clients recognised by package name\n",
+        PACKAGE_WORDS_TEXT,
+        *package_word_lines(catalog),
         "\n## Widgets (third-party chat/AI scripts)\n",
         "Public knowledge, not in the crosswalk: every jurisdiction and region here is "
         "**verify**.\n",

@@ -7,7 +7,17 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 from egressguard.catalog.hosts import HostIndex, literal_of, literal_runs, split_host
-from egressguard.catalog.schema import HostMatch, HostRule, Provider, RuleMeta, SecretRule, Widget
+from egressguard.catalog.package_words import ai_word_in
+from egressguard.catalog.schema import (
+    HostMatch,
+    HostRule,
+    PackageWords,
+    Provider,
+    RuleMeta,
+    SdkMatch,
+    SecretRule,
+    Widget,
+)
 from egressguard.errors import CatalogError
 from egressguard.model import Region
 
@@ -31,9 +41,11 @@ class Catalog:
         "_by_id",
         "_host_cache",
         "_hosts",
+        "_php",
         "_sdks",
         "_widget_hosts",
         "credential_words",
+        "package_words",
         "providers",
         "rules",
         "secrets",
@@ -47,9 +59,11 @@ class Catalog:
         secrets: tuple[SecretRule, ...],
         rules: Mapping[str, RuleMeta],
         credential_words: tuple[str, ...] = (),
+        package_words: PackageWords | None = None,
     ) -> None:
         self.providers = providers
         self.credential_words = credential_words
+        self.package_words = package_words
         self.widgets = widgets
         self.secrets = secrets
         self.rules: Mapping[str, RuleMeta] = MappingProxyType(dict(rules))
@@ -59,6 +73,11 @@ class Catalog:
         )
         self._widget_hosts = HostIndex([(w, r, False) for w in widgets for r in w.hosts])
         self._sdks = {(s.ecosystem, s.package): p for p in providers for s in p.sdks}
+        self._php: dict[str, SdkMatch] = {}
+        for p in providers:
+            for s in p.sdks:
+                for ns in s.namespaces:
+                    self._php.setdefault(ns.lower(), SdkMatch(p, s, ns))
         self._host_cache: dict[str, HostMatch | None] = {}
 
     def provider(self, provider_id: str) -> Provider:
@@ -115,6 +134,34 @@ class Catalog:
             found = self._sdks.get((key[0], key[1].split("/", 1)[0] + "/*"))
         return found
 
+    def php_sdk(self, class_name: str) -> SdkMatch | None:
+        """The catalogue SDK a PHP class belongs to, by its namespace (longest prefix wins).
+
+        `class_name` is fully qualified, with or without the leading backslash; PHP names are
+        case-insensitive. `Tidycode\\AIClient\\FraudDetection` -> provider "tidycode", SDK
+        "tidycode/ai-php-sdk", namespace `Tidycode\\AIClient`. A namespace also matches the
+        class of the same name (`OpenAI` for `\\OpenAI::client()`).
+        """
+        parts = class_name.strip().lstrip("\\").lower().split("\\")
+        for end in range(len(parts), 0, -1):
+            found = self._php.get("\\".join(parts[:end]))
+            if found is not None:
+                return found
+        return None
+
+    def php_namespaces(self) -> tuple[SdkMatch, ...]:
+        """Every (provider, SDK, namespace) the catalogue knows, in catalogue order."""
+        return tuple(self._php.values())
+
+    def ai_package_word(self, package: str) -> str | None:
+        """The word of [ai_package_names] that marks `package` as an AI/LLM client, or None.
+
+        For packages the catalogue does not list: "bydn/openai" -> "openai",
+        "yu-dev/module-ai-llm" -> "llm". Check `sdk_provider` first: a listed SDK is a fact,
+        this is an inference from the name.
+        """
+        return ai_word_in(self.package_words, package) if self.package_words else None
+
     def find_hosts(self, text: str) -> Iterator[tuple[int, str]]:
         """(character offset, host) for every provider or widget host in `text`.
 
@@ -151,7 +198,12 @@ class Catalog:
         return host if self._widget_hosts.classify(host, port) is not None else None
 
     def prefilter_literals(self) -> list[tuple[str, bytes, bool]]:
-        """(tag, literal, caseless) for the prefilter: "ai", "key", "sdk", "widget", "cred"."""
+        """(tag, literal, caseless) for the prefilter: "ai", "key", "sdk", "widget", "cred", "pkg".
+
+        "sdk" also covers the PHP namespaces of SDKs (`Tidycode\\AIClient\\`, caseless); "pkg" the
+        words that mark a package name as an AI client ([ai_package_names]), spelt as in
+        manifests and namespaces (llm, Llm, LLM; case-sensitive).
+        """
         out: list[tuple[str, bytes, bool]] = []
         out += [("ai", lit.encode(), True) for lit in _minimal(self._ai_literals())]
         out += [("key", lit.encode(), caseless) for lit, caseless in self._key_literals()]
@@ -159,6 +211,10 @@ class Catalog:
         widget_hosts = [r for w in self.widgets for r in w.hosts]
         out += [("widget", lit.encode(), True) for lit in _minimal(_host_literals(widget_hosts))]
         out += [("cred", word.encode(), True) for word in self.credential_words]
+        spaces = _minimal([m.namespace + "\\" for m in self._php.values()])
+        out += [("sdk", ns.encode(), True) for ns in spaces]
+        words = _minimal(list(self.package_words.words)) if self.package_words else []
+        out += [("pkg", form.encode(), False) for word in words for form in _spellings(word)]
         return out
 
     def _ai_literals(self) -> list[str]:
@@ -175,6 +231,14 @@ class Catalog:
 
     def _sdk_literals(self) -> list[str]:
         return [_sdk_literal(s.package) for p in self.providers for s in p.sdks]
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    """How a package word is written in manifests and namespaces: llm, Llm, LLM.
+
+    Case-sensitive on purpose: a caseless "llm" would hit every `fullMatch` in JavaScript.
+    """
+    return tuple(dict.fromkeys((word, word.capitalize(), word.upper())))
 
 
 def _host_literals(rules: list[HostRule]) -> list[str]:

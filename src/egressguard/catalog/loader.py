@@ -16,9 +16,11 @@ import tomli
 from egressguard.catalog.catalog import Catalog
 from egressguard.catalog.fields import Fields, entry_id
 from egressguard.catalog.hs_check import VERIFIED_FILE, Checked, check_hyperscan
+from egressguard.catalog.package_words import TABLE as PACKAGE_WORDS
+from egressguard.catalog.package_words import parse_package_words
 from egressguard.catalog.providers import parse_provider, parse_widget
 from egressguard.catalog.rule_meta import REQUIRED_RULE_IDS, parse_rule
-from egressguard.catalog.schema import Provider, RuleMeta, SecretRule, Widget
+from egressguard.catalog.schema import PackageWords, Provider, RuleMeta, SecretRule, Widget
 from egressguard.catalog.secret_rules import parse_secret_rule
 from egressguard.catalog.selftest import run_samples
 from egressguard.errors import CatalogError
@@ -56,7 +58,7 @@ def catalog_from_toml(
     """
     texts_given = any(t is not None for t in (providers, secrets, rules))
     provider_doc = parse_toml(providers, PROVIDERS_FILE)
-    _only_tables(provider_doc, PROVIDERS_FILE, ("providers", "widgets"))
+    _only_tables(provider_doc, PROVIDERS_FILE, ("providers", "widgets", PACKAGE_WORDS))
     packaged = _entries(provider_doc, "providers", parse_provider)
     custom = _parse_all(extra_providers, CUSTOM_PROVIDERS, parse_provider)
     secrets_doc = parse_toml(secrets, SECRETS_FILE)
@@ -66,6 +68,7 @@ def catalog_from_toml(
         secrets=_secret_rules(secrets_doc),
         rules=_rules(parse_toml(rules, RULES_FILE)),
         credential_words=_credential_words(secrets_doc),
+        package_words=_package_words(provider_doc),
     )
     _check_references(catalog)
     check_hyperscan(hyperscan_patterns(catalog), verified_digests())
@@ -90,6 +93,15 @@ def merge_providers(
     overrides = {p.id: p for p in custom}
     merged = [overrides.pop(p.id, p) for p in packaged]
     return (*merged, *overrides.values())
+
+
+def _package_words(doc: Mapping[str, object]) -> PackageWords | None:
+    table = doc.get(PACKAGE_WORDS)
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise CatalogError(f"{PACKAGE_WORDS}: must be a table ([{PACKAGE_WORDS}])")
+    return parse_package_words(Fields(PACKAGE_WORDS, table))
 
 
 def _credential_words(doc: Mapping[str, object]) -> tuple[str, ...]:

@@ -14,7 +14,9 @@ _JURISDICTION = re.compile(r"[A-Z]{2}|-")
 # and back-references have no use in a host pattern (and Hyperscan rejects back-references).
 _UNSUPPORTED = re.compile(r"\(\?[aiLmsux-]|\(\?P|\\[1-9]")
 _PROVIDER_REQUIRED = ("id", "name", "jurisdiction", "region", "eu_option", "eu_remediation")
-_PROVIDER_OPTIONAL = ("hosts", "sdks", "keywords", "requires_path", "samples")
+_PROVIDER_OPTIONAL = ("hosts", "sdks", "php_namespaces", "keywords", "requires_path", "samples")
+# A PHP namespace without leading or trailing backslash: `OpenAI`, `Tidycode\AIClient`.
+_PHP_NAMESPACE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\\[A-Za-z_][A-Za-z0-9_]*)*")
 _WIDGET_REQUIRED = ("id", "name", "jurisdiction", "region", "hosts", "ai")
 
 
@@ -30,13 +32,14 @@ def parse_provider(entry: Fields) -> Provider:
         eu_option=entry.flag("eu_option"),
         eu_remediation=entry.text("eu_remediation"),
         hosts=tuple(parse_host_rule(h, region) for h in entry.tables("hosts")),
-        sdks=_sdks(entry.sub("sdks")),
+        sdks=_sdks(entry.sub("sdks"), _php_namespaces(entry.sub("php_namespaces"))),
         keywords=entry.texts("keywords", lower=True),
         requires_path=entry.regex("requires_path", path) if path else None,
-        samples=parse_host_samples(entry.sub("samples")),
+        samples=parse_host_samples(entry.sub("samples"), php=True),
     )
     if not (provider.hosts or provider.sdks or provider.keywords):
         raise entry.error("a provider needs at least one of 'hosts', 'sdks' or 'keywords'")
+    _check_namespaces(entry, provider)
     return provider
 
 
@@ -85,10 +88,15 @@ def parse_host_rule(entry: Fields, default_region: Region) -> HostRule:
     )
 
 
-def parse_host_samples(entry: Fields) -> HostSamples:
-    entry.only((), ("match", "no_match"))
+def parse_host_samples(entry: Fields, *, php: bool = False) -> HostSamples:
+    entry.only((), ("match", "no_match", *(("php_match", "php_no_match") if php else ())))
     match = tuple(_host_sample(s) for s in entry.tables("match"))
-    return HostSamples(match=match, no_match=entry.texts("no_match"))
+    return HostSamples(
+        match=match,
+        no_match=entry.texts("no_match"),
+        php_match=entry.texts("php_match"),
+        php_no_match=entry.texts("php_no_match"),
+    )
 
 
 def _host_sample(entry: Fields) -> HostSample:
@@ -96,13 +104,42 @@ def _host_sample(entry: Fields) -> HostSample:
     return HostSample(host=entry.text("host"), region=entry.enum("region", Region))
 
 
-def _sdks(entry: Fields) -> tuple[Sdk, ...]:
+def _sdks(entry: Fields, namespaces: dict[str, tuple[str, ...]]) -> tuple[Sdk, ...]:
     entry.only((), ECOSYSTEMS)
-    return tuple(
-        Sdk(ecosystem, package)
+    sdks = tuple(
+        Sdk(ecosystem, package, namespaces.get(package, ()) if ecosystem == "composer" else ())
         for ecosystem in ECOSYSTEMS
         for package in entry.texts(ecosystem, lower=True)
     )
+    composer = {s.package for s in sdks if s.ecosystem == "composer"}
+    for package in namespaces:
+        if package not in composer:
+            raise entry.error(
+                f"php_namespaces: {package!r} is not one of this provider's composer SDKs"
+            )
+    return sdks
+
+
+def _php_namespaces(entry: Fields) -> dict[str, tuple[str, ...]]:
+    """`php_namespaces = { "openai-php/client" = ["OpenAI"] }`: the namespaces of each package."""
+    out: dict[str, tuple[str, ...]] = {}
+    for package in entry.table:
+        spaces = entry.texts(package)
+        for space in spaces:
+            if not _PHP_NAMESPACE.fullmatch(space):
+                raise entry.error(
+                    f"{package!r}: {space!r} is not a PHP namespace (no leading or trailing '\\')"
+                )
+        out[package] = spaces
+    return out
+
+
+def _check_namespaces(entry: Fields, provider: Provider) -> None:
+    """A provider that names PHP namespaces proves them with at least one php_match sample."""
+    if any(s.namespaces for s in provider.sdks) and not provider.samples.php_match:
+        raise entry.error("php_namespaces needs samples.php_match (class names that must resolve)")
+    if provider.samples.php_match and not any(s.namespaces for s in provider.sdks):
+        raise entry.error("samples.php_match needs php_namespaces")
 
 
 def _jurisdiction(entry: Fields) -> str:

@@ -25,6 +25,10 @@ class HostSamples:
 
     match: tuple[HostSample, ...] = ()
     no_match: tuple[str, ...] = ()  # hosts that must not classify to this entry
+    # Providers only: PHP class names that must (php_match) / must not (php_no_match) resolve
+    # to this provider through its SDKs' `php_namespaces` (Catalog.php_sdk).
+    php_match: tuple[str, ...] = ()
+    php_no_match: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,32 @@ class HostRule:
 class Sdk:
     ecosystem: str  # "composer" | "npm"
     package: str  # "openai-php/client", "@anthropic-ai/sdk"
+    # PHP namespaces the package's classes live in ("OpenAI", "Tidycode\\AIClient"), as the
+    # provider's `php_namespaces` table gives them; empty when unknown (and always for npm).
+    namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SdkMatch:
+    """A PHP class name resolved to the catalogue SDK whose namespace it is in."""
+
+    provider: Provider
+    sdk: Sdk
+    namespace: str  # the namespace that matched, as the catalogue spells it
+
+
+@dataclass(frozen=True, slots=True)
+class PackageWords:
+    """providers.toml [ai_package_names]: words that mark a package name as an AI/LLM client.
+
+    Used for dependencies the catalogue does not list (`ai-sdk-dependency` at low confidence).
+    `pattern` matches a lower-case package name where a word stands alone between separators
+    (`/`, `-`, `_`, `.`, `@`), optionally followed by a version-like suffix ("gpt4o").
+    """
+
+    words: tuple[str, ...]
+    pattern: re.Pattern[str]
+    samples: TextSamples = TextSamples()
 
 
 @dataclass(frozen=True, slots=True)

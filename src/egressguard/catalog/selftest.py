@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from egressguard.catalog.package_words import check_package_words
 from egressguard.catalog.secret_match import find_secrets
 from egressguard.errors import CatalogError
 
@@ -27,6 +28,8 @@ def run_samples(catalog: Catalog, only: frozenset[str] | None = None) -> None:
     for rule in catalog.secrets:
         if only is None or rule.id in only:
             check_secret_rule(rule)
+    if only is None and catalog.package_words is not None:
+        check_package_words(catalog.package_words)
 
 
 def check_provider(catalog: Catalog, provider: Provider) -> None:
@@ -44,6 +47,22 @@ def check_provider(catalog: Catalog, provider: Provider) -> None:
             raise CatalogError(
                 f"{provider.id}: no_match sample {host!r} classifies as {provider.id}"
             )
+    check_php_samples(catalog, provider)
+
+
+def check_php_samples(catalog: Catalog, provider: Provider) -> None:
+    """php_match class names resolve to this provider's SDKs; php_no_match ones do not."""
+    for name in provider.samples.php_match:
+        found = catalog.php_sdk(name)
+        if found is None or found.provider.id != provider.id:
+            got = found.provider.id if found else "nothing"
+            raise CatalogError(
+                f"{provider.id}: php_match sample {name!r} should resolve to it, got {got}"
+            )
+    for name in provider.samples.php_no_match:
+        found = catalog.php_sdk(name)
+        if found is not None and found.provider.id == provider.id:
+            raise CatalogError(f"{provider.id}: php_no_match sample {name!r} resolves to it")
 
 
 def check_widget(catalog: Catalog, widget: Widget) -> None:
