@@ -27,7 +27,7 @@ def test_a_literal_serving_two_tags_keeps_both() -> None:
 def test_clones_scan_independently() -> None:
     pf = build(load_catalog())
     other = pf.clone()
-    assert other.tags(b"cohere") == pf.tags(b"cohere") == frozenset({"ai"})
+    assert other.tags(b"anthropic") == pf.tags(b"anthropic") == frozenset({"ai", "pkg"})
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
