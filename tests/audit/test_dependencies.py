@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from egressguard.audit.analysers.base import MalformedInput
 from egressguard.audit.analysers.dependencies import DependencyAnalyser
-from egressguard.model import Hit
+from egressguard.model import Confidence, Hit
 
 from .helpers import run_analyser
 from .test_secrets import FIXTURES, check_negative, check_positive, fixture_params, never_raises
@@ -95,3 +95,29 @@ _CONTENT = st.one_of(
 @given(content=_CONTENT)
 def test_never_raises_on_arbitrary_content(rel: str, content: str | bytes) -> None:
     never_raises(DependencyAnalyser(), rel, content)
+
+
+@pytest.mark.parametrize(
+    ("package", "inferred"),
+    [
+        ("bydn/openai", True),
+        ("yu-dev/module-ai-llm", True),
+        ("acme/gpt4o-writer", True),
+        ("openai-php/client", False),  # a catalogue SDK: a fact, not an inference
+        ("acme/egyptian-tours", None),
+        ("acme/module-ai-search-engine", None),
+    ],
+)
+def test_ai_client_inferred_from_the_name(package: str, inferred: bool | None) -> None:
+    manifest = json.dumps({"require": {package: "*"}}, indent=4)
+    hits = run_analyser(DependencyAnalyser(), "composer.json", manifest)
+    if inferred is None:
+        assert hits == []
+        return
+    (hit,) = hits
+    assert isinstance(hit, Hit) and hit.line == 3
+    if inferred:
+        assert hit.confidence is Confidence.LOW and hit.provider is None
+        assert "inferred from the name" in hit.message and package in hit.message
+    else:
+        assert hit.confidence is Confidence.HIGH and hit.provider == "openai"

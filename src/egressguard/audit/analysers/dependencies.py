@@ -8,9 +8,13 @@ Manifests and lock files of both ecosystems the catalogue knows:
                `packages`, v1 `dependencies`), yarn.lock (v1 and berry), pnpm-lock.yaml
 
 Each SDK is reported once per file, on the line where its name first appears, with the locked
-version when the file has one. The hit key is rule + ecosystem + package (no version), so an
-upgrade does not churn the baseline. Malformed JSON raises MalformedInput; yarn and pnpm locks
-are read with a line regex (no YAML parser), which cannot fail.
+version when the file has one. A catalogue SDK is a fact (high confidence). A package the
+catalogue does not list but whose name marks an AI/LLM client (`bydn/openai`,
+`yu-dev/module-ai-llm`: the catalogue's [ai_package_names] words) is reported too, at LOW
+confidence, with no provider and a message saying it is inferred from the name. The hit key is
+rule + ecosystem + package (no version), so an upgrade does not churn the baseline.
+Malformed JSON raises MalformedInput; yarn and pnpm locks are read with a line regex (no YAML
+parser), which cannot fail.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class Declared:
 
 class DependencyAnalyser:
     name = "dependencies"
-    tags = frozenset({"sdk"})
+    tags = frozenset({"sdk", "pkg"})
     after_sites = False
 
     def wants(self, f: SourceFile) -> bool:
@@ -66,26 +70,53 @@ class DependencyAnalyser:
         ecosystem, reader = _READERS[PurePosixPath(f.rel).name]
         seen: set[str] = set()
         for dep in reader(f.text):
-            provider = catalog.sdk_provider(ecosystem, dep.package)
-            if provider is None or dep.package in seen:
+            if dep.package in seen:
                 continue
-            seen.add(dep.package)
-            yield _hit(f, ecosystem, dep, provider.id, provider.name)
+            provider = catalog.sdk_provider(ecosystem, dep.package)
+            if provider is not None:
+                seen.add(dep.package)
+                yield _hit(f, ecosystem, dep, provider.id, provider.name)
+                continue
+            word = catalog.ai_package_word(dep.package)
+            if word is not None:
+                seen.add(dep.package)
+                yield _inferred_hit(f, ecosystem, dep, word)
 
 
 def _hit(f: SourceFile, ecosystem: str, dep: Declared, provider_id: str, provider: str) -> Hit:
     line = f.line_of(dep.offset)
-    version = f" {dep.version}" if dep.version else ""
     return Hit(
         rule=RULE,
         line=line,
-        message=f"{provider} SDK {dep.package}{version} declared in {dep.where}",
+        message=f"{provider} SDK {dep.package}{_version(dep)} declared in {dep.where}",
         evidence=f.line_text(line).strip()[:200],
         key=f"{RULE}:{ecosystem}:{dep.package}",
         provider=provider_id,
         host=None,
         confidence=Confidence.HIGH,
     )
+
+
+def _inferred_hit(f: SourceFile, ecosystem: str, dep: Declared, word: str) -> Hit:
+    line = f.line_of(dep.offset)
+    message = (
+        f"{dep.package}{_version(dep)} declared in {dep.where} looks like an AI/LLM client: "
+        f"inferred from the name ({word!r}), not a catalogue SDK; provider and host unknown"
+    )
+    return Hit(
+        rule=RULE,
+        line=line,
+        message=message,
+        evidence=f.line_text(line).strip()[:200],
+        key=f"{RULE}:{ecosystem}:{dep.package}",
+        provider=None,
+        host=None,
+        confidence=Confidence.LOW,
+    )
+
+
+def _version(dep: Declared) -> str:
+    return f" {dep.version}" if dep.version else ""
 
 
 def _load_json(text: str) -> dict[str, object]:
