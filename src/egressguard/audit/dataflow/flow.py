@@ -43,6 +43,7 @@ class Flow:
     site: IntegrationSite
     source_line: int
     confidence: Confidence = Confidence.HIGH
+    site_file: str = ""  # the file of `site` when it is not the sink's (an inherited call)
 
 
 def severity(categories: frozenset[DataCategory], region: Region, logged: bool) -> Severity:

@@ -50,7 +50,7 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
         _entries(an, ctx, unit)
     if index is not None and f.sites:
         _from_callers(an, index, unit)
-    here = [fl for fl in an.flows.values() if fl.steps and fl.steps[-1].file == f.rel]
+    here = [fl for fl in an.flows.values() if fl.steps and _site_file(fl) == f.rel]
     return sorted(here, key=_order)
 
 
@@ -78,6 +78,11 @@ def _entries(an: Analysis, ctx: FileCtx, unit: FileUnit) -> None:
     for function in unit.functions.values():
         run_function(an, Frame(ctx, top, function, 0, ()), {})
     run_function(an, Frame(ctx, top, unit.root, 0, ()), {}, body=unit.root)
+
+
+def _site_file(flow: Flow) -> str:
+    """The file of the flow's AI call site (the sink's file unless the site is elsewhere)."""
+    return flow.site_file or flow.steps[-1].file
 
 
 def _order(flow: Flow) -> tuple[int, int, str]:

@@ -144,7 +144,7 @@ def params(function: Node) -> list[Param]:
         if p.type not in ("simple_parameter", "property_promotion_parameter", "variadic_parameter"):
             continue
         name = text(p.child_by_field_name("name"))
-        kind = text(p.child_by_field_name("type")).lstrip("?\\")
+        kind = text(p.child_by_field_name("type")).lstrip("?")
         out.append(Param(name, kind, p.type == "property_promotion_parameter"))
     return out
 

@@ -21,6 +21,7 @@ from tree_sitter import Node
 from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow import php_sinks
 from egressguard.audit.dataflow.php_context import MAX_DEPTH, ClassState, FileCtx
+from egressguard.audit.dataflow.php_symbols import FileUnit
 from egressguard.audit.dataflow.php_taint import EMPTY, Taint, hop, union
 from egressguard.model import DataCategory, TraceStep
 
@@ -101,29 +102,43 @@ def _compact(w: Walker, node: Node, args: list[Node]) -> Taint:
 def _follow(
     w: Walker, node: Node, name: str, obj: Node | None, args: list[Node], taints: list[Taint]
 ) -> Taint | None:
-    """Taint returned by a call the engine can follow (same class, same file, DI), or None."""
+    """Taint returned by a call the engine can follow (same class or the class it extends,
+    same file, DI), or None."""
     ctx = w.f.ctx
     if obj is None:
         target = ctx.unit.functions.get(name)
         return _inline(w, node, ctx, w.f.state, target, taints, f"{name}") if target else None
     if A.text(obj) in _SELF and w.f.klass is not None:
-        target = w.f.klass.methods.get(name)
-        label = f"{w.f.klass.name}::{name}"
-        return _inline(w, node, ctx, w.f.state, target, taints, label) if target else None
+        found = w.f.state.method(w.an.index, name, inherited_only=A.text(obj) == "parent")
+        if found is None:
+            return None
+        unit, info, target = found
+        label = f"{info.name}::{name}"
+        if unit.rel == ctx.rel:
+            return _inline(w, node, ctx, w.f.state, target, taints, label)
+        # An inherited method in the parent's file, run for this object (one level).
+        other = _file(w, unit, ctx.cross_file)
+        return _inline(w, node, other, w.f.state, target, taints, label, unit.rel)
     prop = A.this_property(obj)
     if prop is None or w.f.klass is None or ctx.cross_file or w.an.index is None:
         return None
-    kind = w.f.klass.prop_types.get(prop)
-    found = w.an.index.resolve(ctx.unit.qualify(kind)) if kind else None
-    if found is None:
+    declared = w.f.state.prop_type(w.an.index, prop)
+    resolved = w.an.index.resolve(declared[0].qualify(declared[1])) if declared else None
+    if resolved is None:
         return None
-    unit, info = found
-    target = info.methods.get(name)
-    if target is None or unit.rel == ctx.rel:
+    state = w.an.state(_file(w, resolved[0], True), resolved[1])
+    found = state.method(w.an.index, name)
+    if found is None or found[0].rel == ctx.rel:
         return None
-    other = FileCtx(unit, w.an.index.sites(unit, w.an.catalog), cross_file=True)
+    unit, info, target = found
     label = f"{info.name}::{name}"
-    return _inline(w, node, other, w.an.state(other, info), target, taints, label, unit.rel)
+    return _inline(w, node, _file(w, unit, True), state, target, taints, label, unit.rel)
+
+
+def _file(w: Walker, unit: FileUnit, cross_file: bool) -> FileCtx:
+    index = w.an.index
+    sites = index.sites(unit, w.an.catalog) if index is not None else ()
+    return FileCtx(unit, sites, cross_file=cross_file)
 
 
 def _inline(
@@ -147,7 +162,14 @@ def _inline(
         if i < len(taints) and taints[i]:
             step = w.f.step(call, f"into {label}(){where}, parameter {p.name}")
             bound[p.name] = hop(taints[i], step)
-    memo_key = (ctx.rel, function.start_byte, frozenset(bound.items()))
+    # The object's properties are part of the key: a method without parameters that sends
+    # `$this->conversation` sends whatever an earlier call put there.
+    memo_key = (
+        ctx.rel,
+        function.start_byte,
+        frozenset(bound.items()),
+        frozenset(state.props.items()),
+    )
     result = w.an.memo.get(memo_key)
     if result is None:
         frame = Frame(ctx, state, function, w.f.depth + 1, (*w.f.stack, key))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from egressguard.audit.dataflow.php_symbols import ClassInfo, FileUnit, ProjectIndex
+from tree_sitter import Node
+
+from egressguard.audit.dataflow.php_symbols import ClassInfo, FileUnit, ProjectIndex, parent_of
 from egressguard.audit.dataflow.php_taint import Taint
 from egressguard.catalog.dataflow_rules import DataflowRules, LanguageRules
 from egressguard.model import IntegrationSite
@@ -36,8 +38,42 @@ class FileCtx:
 
 @dataclass
 class ClassState:
+    """One object's class (`$this`): its file, its property taint and, once looked up, the
+    class it extends (one level: members not found in the class are looked up there)."""
+
     info: ClassInfo | None
+    unit: FileUnit | None = None
     props: dict[str, Taint] = field(default_factory=dict)
+    parent: tuple[FileUnit, ClassInfo] | None = None
+    parent_known: bool = False
+
+    def lineage(self, index: ProjectIndex | None) -> list[tuple[FileUnit, ClassInfo]]:
+        """The class and the class it extends, nearest first."""
+        if self.info is None or self.unit is None:
+            return []
+        if not self.parent_known:
+            self.parent_known = True
+            self.parent = parent_of(index, self.unit, self.info)
+        own = (self.unit, self.info)
+        return [own, self.parent] if self.parent is not None else [own]
+
+    def method(
+        self, index: ProjectIndex | None, name: str, inherited_only: bool = False
+    ) -> tuple[FileUnit, ClassInfo, Node] | None:
+        """Where `$this->name()` runs: the class's own method, else the parent's."""
+        for unit, info in self.lineage(index)[1 if inherited_only else 0 :]:
+            found = info.methods.get(name)
+            if found is not None:
+                return unit, info, found
+        return None
+
+    def prop_type(self, index: ProjectIndex | None, prop: str) -> tuple[FileUnit, str] | None:
+        """The declared type of `$this->prop` and the file that declares it."""
+        for unit, info in self.lineage(index):
+            kind = info.prop_types.get(prop)
+            if kind:
+                return unit, kind
+        return None
 
 
 @dataclass
@@ -46,9 +82,12 @@ class Analysis:
     php: LanguageRules
     catalog: Catalog
     index: ProjectIndex | None
-    flows: dict[tuple[str, int, str, int, str], Flow] = field(default_factory=dict)
+    flows: dict[tuple[str, int, str, int, str, str, int], Flow] = field(default_factory=dict)
     evaluations: int = 0
-    memo: dict[tuple[str, int, frozenset[tuple[str, Taint]]], Taint] = field(default_factory=dict)
+    # (file, function, bound parameters, the object's property taint) -> return taint
+    memo: dict[
+        tuple[str, int, frozenset[tuple[str, Taint]], frozenset[tuple[str, Taint]]], Taint
+    ] = field(default_factory=dict)
     states: dict[tuple[str, str], ClassState] = field(default_factory=dict)
 
     def spend(self) -> bool:
@@ -59,5 +98,5 @@ class Analysis:
     def state(self, ctx: FileCtx, info: ClassInfo | None) -> ClassState:
         key = (ctx.rel, info.fqcn if info is not None else "")
         if key not in self.states:
-            self.states[key] = ClassState(info)
+            self.states[key] = ClassState(info, ctx.unit if info is not None else None)
         return self.states[key]

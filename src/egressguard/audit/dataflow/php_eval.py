@@ -318,7 +318,8 @@ class Walker:
         extra = ""
         prop = A.this_property(root)
         if prop is not None and self.f.klass is not None:
-            extra = f"{prop} {self.f.klass.prop_types.get(prop, '')}"
+            declared = self.f.state.prop_type(self.an.index, prop)
+            extra = f"{prop} {declared[1] if declared else ''}"
         elif root.type == "variable_name":
             extra = self.f.hints.get(A.text(root), "")
         return f"{A.text(receiver)[:300]} {extra}"

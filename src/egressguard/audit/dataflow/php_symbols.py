@@ -44,6 +44,8 @@ class ClassInfo:
     methods: dict[str, Node] = field(default_factory=dict)
     constants: dict[str, Node] = field(default_factory=dict)  # name -> value expression
     prop_types: dict[str, str] = field(default_factory=dict)  # property -> declared type
+    defaults: dict[str, Node] = field(default_factory=dict)  # property -> declared default
+    parent: str = ""  # fully qualified name of the class it extends
 
 
 @dataclass
@@ -102,6 +104,9 @@ def _use(unit: FileUnit, clause: Node) -> None:
 def _class_info(unit: FileUnit, node: Node) -> ClassInfo:
     name = A.text(node.child_by_field_name("name"))
     info = ClassInfo(name, f"{unit.namespace}\\{name}" if unit.namespace else name, node)
+    base = next((c for c in node.named_children if c.type == "base_clause"), None)
+    if base is not None and base.named_children:
+        info.parent = unit.qualify(A.text(base.named_children[0]))
     decls = node.child_by_field_name("body")
     for member in decls.named_children if decls is not None else ():
         if member.type == "method_declaration":
@@ -119,10 +124,15 @@ def _class_info(unit: FileUnit, node: Node) -> ClassInfo:
 
 
 def _typed_properties(info: ClassInfo, decl: Node) -> None:
-    kind = A.text(decl.child_by_field_name("type")).lstrip("?\\")
+    kind = A.text(decl.child_by_field_name("type")).lstrip("?")
     for element in decl.named_children:
-        if element.type == "property_element" and kind:
-            info.prop_types[A.text(element.named_children[0]).lstrip("$")] = kind
+        if element.type != "property_element" or not element.named_children:
+            continue
+        name = A.text(element.named_children[0]).lstrip("$")
+        if kind:
+            info.prop_types[name] = kind
+        if len(element.named_children) > 1:
+            info.defaults[name] = element.named_children[-1]
 
 
 def _injected(info: ClassInfo, constructor: Node) -> None:
@@ -150,6 +160,7 @@ class ProjectIndex:
         self._sites: dict[str, tuple[IntegrationSite, ...]] = {}
         self._module_files: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
+        self._dependents: dict[str, list[str]] = {}
 
     def raw(self, rel: str) -> bytes:
         """The bytes of a scanned file, read once (empty when unreadable)."""
@@ -177,6 +188,16 @@ class ProjectIndex:
                     return unit, info
         return None
 
+    def parent(self, unit: FileUnit, info: ClassInfo) -> tuple[FileUnit, ClassInfo] | None:
+        """The class `info` extends (same file first, else through PSR-4), one level."""
+        if not info.parent:
+            return None
+        short = info.parent.rpartition("\\")[2]
+        here = unit.klass(short)
+        if here is not None and here.fqcn == info.parent and here is not info:
+            return unit, here
+        return self.resolve(info.parent)
+
     def sites(self, unit: FileUnit, catalog: Catalog) -> tuple[IntegrationSite, ...]:
         """The AI call sites of another file, as the endpoint analyser finds them."""
         if unit.rel not in self._sites:
@@ -202,6 +223,34 @@ class ProjectIndex:
         if folder not in self._module_files:
             self._module_files[folder] = _php_files(self.project, folder)
         return self._module_files[folder]
+
+    def dependents(self, folder: str) -> list[str]:
+        """Folders of the modules that declare a dependency on the module in `folder`: its
+        `Vendor_Module` in their etc/module.xml <sequence>, or its composer name in their
+        composer.json `require`."""
+        if folder not in self._dependents:
+            self._dependents[folder] = sorted(self._depending_on(folder) - {folder})
+        return self._dependents[folder]
+
+    def _depending_on(self, folder: str) -> set[str]:
+        own = posixpath.join(folder, "registration.php") if folder else "registration.php"
+        m = _REGISTRATION.search(self.raw(own).decode("utf-8", "replace"))
+        found: set[str] = set()
+        if m is not None:
+            needle = re.compile(rf"<module\s+name=\"{m.group(1)}_{m.group(2)}\"")
+            for rel in self.project.by_name("module.xml"):
+                text = self.raw(rel).decode("utf-8", "replace")
+                sequence = text.find("<sequence")
+                if sequence != -1 and needle.search(text, sequence):
+                    found.add(posixpath.dirname(posixpath.dirname(rel)))
+        name = _composer_name(
+            self.raw(posixpath.join(folder, "composer.json") if folder else "composer.json")
+        )
+        if name:
+            for rel in self.project.by_name("composer.json"):
+                if name in _composer_requires(self.raw(rel)):
+                    found.add(posixpath.dirname(rel))
+        return found
 
     def prefixes(self) -> list[tuple[str, str]]:
         """(namespace prefix with trailing backslash, folder), longest prefix first."""
@@ -246,6 +295,36 @@ def _psr4(rel: str, data: bytes | None) -> set[tuple[str, str]]:
     return out
 
 
+def parent_of(
+    index: ProjectIndex | None, unit: FileUnit, info: ClassInfo
+) -> tuple[FileUnit, ClassInfo] | None:
+    """The class `info` extends: in the same file, else (with a project) through PSR-4."""
+    if not info.parent:
+        return None
+    if index is not None:
+        return index.parent(unit, info)
+    here = unit.klass(info.parent.rpartition("\\")[2])
+    return (unit, here) if here is not None and here is not info else None
+
+
+def _composer_doc(data: bytes) -> dict[str, object]:
+    try:
+        doc = json.loads(data or b"{}")
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _composer_name(data: bytes) -> str:
+    name = _composer_doc(data).get("name")
+    return name.lower() if isinstance(name, str) else ""
+
+
+def _composer_requires(data: bytes) -> set[str]:
+    require = _composer_doc(data).get("require")
+    return {str(k).lower() for k in require} if isinstance(require, dict) else set()
+
+
 _INDEXES: dict[int, tuple[Project, ProjectIndex]] = {}
 
 
@@ -266,17 +345,30 @@ _IMPLEMENTS = re.compile(r"\b(?:implements|extends)\s+([\w\\,\s]+?)\s*\{")
 
 
 def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[FileUnit]:
-    """Files of the same module that may inject `info` (they name it or an interface it
-    implements); read once each, at most _MODULE_FILES_MAX files per module."""
-    names = {info.name} | set(_implemented(info))
+    """Files that may inject `info`: files of its module and of the modules that depend on
+    it which name it, an interface it implements, or (one level) a class of the module that
+    extends it. Read once each, at most _MODULE_FILES_MAX files per module."""
     folder = index.module_folder(unit.rel)
+    folders = [folder, *index.dependents(folder)]
+    found = _naming(index, folders, {info.name} | set(_implemented(info)), unit.rel)
+    subclasses = {
+        c.name for other in found for c in other.classes if c.parent == info.fqcn and c is not info
+    }
+    if subclasses:
+        skip = {u.rel for u in found} | {unit.rel}
+        found += [u for u in _naming(index, folders, subclasses, unit.rel) if u.rel not in skip]
+    return found
+
+
+def _naming(index: ProjectIndex, folders: list[str], names: set[str], own: str) -> list[FileUnit]:
     needles = [n.encode() for n in names if n]
     out: list[FileUnit] = []
-    for rel in index.module_php(folder):
-        if rel != unit.rel and any(n in index.raw(rel) for n in needles):
-            found = index.unit(rel)
-            if found is not None:
-                out.append(found)
+    for folder in folders:
+        for rel in index.module_php(folder):
+            if rel != own and any(n in index.raw(rel) for n in needles):
+                found = index.unit(rel)
+                if found is not None:
+                    out.append(found)
     return out
 
 
