@@ -31,13 +31,13 @@ def luhn_valid(digits: str) -> bool:
     """Luhn (mod 10) over a string of ASCII digits."""
     if _digits(digits) is None or len(digits) < 2:
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
+    doubled = digits[-2::-2].translate(_LUHN_DOUBLE)
+    total = sum(map(int, digits[::-2])) + sum(map(int, doubled))
     return total % 10 == 0
+
+
+# Luhn doubles every second digit from the right and sums the result's digits: 7 -> 14 -> 5.
+_LUHN_DOUBLE = str.maketrans("0123456789", "0246813579")
 
 
 # (first digits low, high inclusive, prefix length, allowed lengths)
@@ -63,15 +63,27 @@ _IIN_RANGES: tuple[tuple[int, int, int, frozenset[int]], ...] = (
 
 def card_valid(value: str) -> bool:
     """A payment card number: a known issuer range, a length that issuer uses, and Luhn."""
-    digits = _digits(compact(value))
+    digits = _digits(value) or _digits(compact(value))
     if digits is None or not 12 <= len(digits) <= 19:
         return False
     if not any(
-        low <= int(digits[:width]) <= high and len(digits) in lengths
-        for low, high, width, lengths in _IIN_RANGES
+        len(digits) in _IIN_PREFIXES[width].get(digits[:width], ()) for width in (1, 2, 3, 4)
     ):
         return False
     return luhn_valid(digits)
+
+
+def _iin_prefixes() -> tuple[dict[str, frozenset[int]], ...]:
+    """`_IIN_RANGES` as one table per prefix width: prefix -> the lengths its issuer uses."""
+    tables: tuple[dict[str, frozenset[int]], ...] = ({}, {}, {}, {}, {})
+    for low, high, width, lengths in _IIN_RANGES:
+        for prefix in range(low, high + 1):
+            key = str(prefix)
+            tables[width][key] = tables[width].get(key, frozenset()) | lengths
+    return tables
+
+
+_IIN_PREFIXES = _iin_prefixes()
 
 
 # --- IBAN ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 
 from egressguard.catalog.schema import SecretRule
-from egressguard.gateway.detect import addresses, identifiers, internet, keys, names
+from egressguard.gateway.detect import addresses, identifiers, internet, keys, names, phones
 from egressguard.gateway.detect.dictionary import ShopDictionary, load_dictionaries
 from egressguard.gateway.detect.model import RANK, DictionarySpec, Span
 from egressguard.gateway.detect.ner import SpacyNames
@@ -104,5 +104,6 @@ def build_detector(
         secrets=SecretFinder(secret_rules),
         ner=SpacyNames(ner_model) if ner_model else None,
     )
+    phones.warm_up()
     detector.scan(_WARM_UP)
     return detector

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from egressguard.gateway.detect import checksums, phones
-from egressguard.gateway.detect.context import has_any, left
+from egressguard.gateway.detect.context import left, word_pattern
 from egressguard.gateway.detect.model import PiiCategory, Span
 
 # One pass for identifiers that start with capital letters (IBAN, VAT ID, codice fiscale, NIE);
@@ -31,17 +31,24 @@ _VAT = re.compile(
 )
 # One pass for digit runs: cards, digit-only national IDs, NIR, DNI and phone numbers.
 _DIGIT_RUN = re.compile(r"[\d+(](?<![\w+.,/:-].)[\d \t./()-]{5,24}\d(?!(?![A-Z])\w|[.,/-]\d)")
-_NON_DIGIT = re.compile(r"\D")
+# A digit run holds digits and these separators; deleting them leaves the digits.
+_DROP_SEPARATORS = str.maketrans("", "", "+( \t./)-")
+# Digits with at most one kind of separator, spaces or dashes (no dots, slashes).
+_CARD_LIKE = re.compile(r"\d[\d ]*|\d[\d-]*")
+_ID_LENGTHS = frozenset({9, 11, 15})  # BSN; PESEL, Steuer-ID; NIR
 _DNI_LETTER = re.compile(r"[ -]?[A-Z](?!\w)")
 _SPLIT = re.compile(r"[ \t]+/[ \t]+|[ \t]{2,}")
 
-_STEUER_ID_WORDS = ("steuer-id", "steuerid", "steuer id", "idnr", "identifikationsnummer", "tin")
-_BSN_WORDS = ("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer")
-_PESEL_WORDS = ("pesel",)
-_VAT_WORDS = (
+# Naming words (lower-case substrings) in the window before an identifier.
+_STEUER_ID_WORDS = word_pattern(
+    ("steuer-id", "steuerid", "steuer id", "idnr", "identifikationsnummer", "tin")
+)
+_BSN_WORDS = word_pattern(("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer"))
+_PESEL_WORDS = word_pattern(("pesel",))
+_VAT_WORDS = word_pattern((
     "vat", "ust", "tva", "btw", "iva", "nip", "mwst", "moms", "alv", "dph", "áfa", "pvm",
     "tax", "steuer", "fiscal",
-)  # fmt: skip
+))  # fmt: skip
 _VAT_CHECKED = frozenset({"AT", "BE", "DE", "ES", "FR", "IT", "NL", "PL"})
 _ID_WINDOW = 48
 
@@ -70,14 +77,19 @@ def _alpha(text: str) -> Iterator[Span]:
 
 def _digit_runs(text: str, lower: str) -> Iterator[Span]:
     for m in _DIGIT_RUN.finditer(text):
-        span = _classify(text, lower, m.start(), m.group())
+        value = m.group()
+        span = _classify(text, lower, m.start(), value)
         if span is not None:
             yield span
-            continue
-        for part in _parts(m.start(), m.group()):
-            span = _classify(text, lower, *part)
-            if span is not None:
-                yield span
+        elif "  " in value or "\t" in value or " /" in value:
+            yield from _parts_classified(text, lower, m.start(), value)
+
+
+def _parts_classified(text: str, lower: str, start: int, value: str) -> Iterator[Span]:
+    for part in _parts(start, value):
+        span = _classify(text, lower, *part)
+        if span is not None:
+            yield span
 
 
 def _parts(start: int, value: str) -> Iterator[tuple[int, str]]:
@@ -93,37 +105,35 @@ def _parts(start: int, value: str) -> Iterator[tuple[int, str]]:
 
 def _classify(text: str, lower: str, start: int, value: str) -> Span | None:
     value = value.strip(" \t")
-    digits = _NON_DIGIT.sub("", value)
+    digits = value.translate(_DROP_SEPARATORS)
+    n = len(digits)
     end = start + len(value)
     if value[0].isdigit():
-        if 12 <= len(digits) <= 19 and _card_like(value) and checksums.card_valid(digits):
+        if 12 <= n <= 19 and _CARD_LIKE.fullmatch(value) and checksums.card_valid(digits):
             return Span(start, end, PiiCategory.CARD, value, "card-luhn")
-        rule = _digit_id_rule(digits, value, left(lower, start, _ID_WINDOW))
+        rule = _digit_id_rule(digits, lower, start) if n in _ID_LENGTHS else ""
         if rule:
             return _national(start, end, value, rule)
-        if len(digits) == 8 and (dni := _DNI_LETTER.match(text, end)) is not None:
+        if n == 8 and (dni := _DNI_LETTER.match(text, end)) is not None:
             doc = text[start : dni.end()]
             if checksums.es_dni_valid(doc):
                 return _national(start, dni.end(), doc, "es-dni")
-    return phones.span_if_phone(value, lower, start)
+    if not phones.MIN_DIGITS <= n <= phones.MAX_DIGITS:
+        return None
+    return phones.span_if_phone(value, lower, start, digits)
 
 
-def _card_like(value: str) -> bool:
-    """Digits with at most one kind of separator, spaces or dashes (no dots, slashes)."""
-    seps = {ch for ch in value if not ch.isdigit()}
-    return len(seps) <= 1 and seps <= {" ", "-"}
-
-
-def _digit_id_rule(digits: str, value: str, window: str) -> str:
+def _digit_id_rule(digits: str, lower: str, start: int) -> str:
+    window = left(lower, start, _ID_WINDOW)
     if len(digits) == 15:
         return "fr-nir" if checksums.fr_nir_valid(digits) else ""
     if len(digits) == 9:
-        ok = has_any(window, _BSN_WORDS) and checksums.nl_bsn_valid(digits)
+        ok = _BSN_WORDS.search(window) is not None and checksums.nl_bsn_valid(digits)
         return "nl-bsn" if ok else ""
     if len(digits) == 11:
-        if has_any(window, _PESEL_WORDS) and checksums.pl_pesel_valid(digits):
+        if _PESEL_WORDS.search(window) and checksums.pl_pesel_valid(digits):
             return "pl-pesel"
-        if has_any(window, _STEUER_ID_WORDS) and checksums.de_steuer_id_valid(digits):
+        if _STEUER_ID_WORDS.search(window) and checksums.de_steuer_id_valid(digits):
             return "de-steuer-id"
     return ""
 
@@ -151,9 +161,7 @@ def _vats(text: str, lower: str) -> Iterator[Span]:
         for value in _prefixes_at_separators(m.group()):
             if checksums.vat_valid(value):
                 country = value[:2]
-                if country in _VAT_CHECKED or has_any(
-                    left(lower, m.start(), _ID_WINDOW), _VAT_WORDS
-                ):
+                if country in _VAT_CHECKED or _VAT_WORDS.search(left(lower, m.start(), _ID_WINDOW)):
                     end = m.start() + len(value)
                     yield Span(m.start(), end, PiiCategory.VAT_ID, value, "eu-vat-id")
                 break

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from egressguard.gateway.detect.context import VERSION_WORDS, has_any, left
+from egressguard.gateway.detect.context import VERSION_PATTERN, left
 from egressguard.gateway.detect.model import PiiCategory, Span
 
 # The domain is matched from the "@"; the local part is found by looking back from it.
@@ -54,7 +54,7 @@ def _ipv4(text: str, lower: str) -> Iterator[Span]:
     for m in _IPV4.finditer(text):
         if not all(int(octet) <= 255 for octet in m.group().split(".")):
             continue
-        if has_any(left(lower, m.start(), _VERSION_WINDOW), VERSION_WORDS):
+        if VERSION_PATTERN.search(left(lower, m.start(), _VERSION_WINDOW)):
             continue
         yield Span(m.start(), m.end(), PiiCategory.IP_ADDRESS, m.group(), "ipv4")
 
