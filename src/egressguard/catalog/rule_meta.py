@@ -13,6 +13,7 @@ REQUIRED_RULE_IDS = frozenset(
     {
         "ai-endpoint",
         "ai-sdk-dependency",
+        "ai-client-outside-tree",
         "ai-transfer-third-country",
         "ai-key-browser-exposed",
         "ai-key-hardcoded",

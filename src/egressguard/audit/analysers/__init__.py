@@ -7,6 +7,7 @@
 |                        | ai-key-rendered-to-browser                                           |
 | ConfigAtRestAnalyser   | ai-credential-field-not-encrypted, ai-credential-plaintext-in-dump   |
 | DependencyAnalyser     | ai-sdk-dependency                                                    |
+| VendorClientAnalyser   | ai-client-outside-tree (AI client injected from an unscanned package) |
 | ScriptAnalyser         | ai-script-on-storefront, ai-script-on-checkout                       |
 | LoggingAnalyser        | ai-call-without-audit-log, ai-prompt-logged (needs the call sites)   |
 | BulkAccessAnalyser     | ai-bulk-data-export (needs the call sites)                           |
@@ -23,6 +24,7 @@ from egressguard.audit.analysers.endpoints import EndpointAnalyser
 from egressguard.audit.analysers.logging_rules import LoggingAnalyser
 from egressguard.audit.analysers.scripts import ScriptAnalyser
 from egressguard.audit.analysers.secrets import SecretAnalyser
+from egressguard.audit.analysers.vendor_clients import VendorClientAnalyser
 from egressguard.audit.dataflow.analyser import DataFlowAnalyser
 
 __all__ = ["Analyser", "MalformedInput", "SourceFile", "default_analysers"]
@@ -35,6 +37,7 @@ def default_analysers() -> tuple[Analyser, ...]:
         SecretAnalyser(),
         ConfigAtRestAnalyser(),
         DependencyAnalyser(),
+        VendorClientAnalyser(),
         ScriptAnalyser(),
         LoggingAnalyser(),
         BulkAccessAnalyser(),
