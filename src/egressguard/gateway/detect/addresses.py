@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from egressguard.gateway.detect.letters import CAP_WORD, UPPER, is_word_char
+from egressguard.gateway.detect.letters import CAP_TAIL, CAP_WORD, UPPER, is_word_char
 from egressguard.gateway.detect.model import PiiCategory, Span
 from egressguard.gateway.detect.tables import StreetWords, street_words
 
@@ -61,6 +61,9 @@ class _Streets:
     patterns: dict[_Kind, re.Pattern[str]]
 
 
+# Each pattern starts with a character class and checks the character before it afterwards
+# (`[A-Z](?<!\w.)`), so `re` skips ahead to candidate first characters instead of trying a
+# look-behind at every position of the window.
 @functools.cache
 def _streets() -> _Streets:
     words: StreetWords = street_words()
@@ -69,19 +72,19 @@ def _streets() -> _Streets:
     suffix = _alternation(words.suffixes)
     patterns = {
         _Kind.SUFFIX: re.compile(
-            rf"(?<![\w])(?:(?:{CAP_WORD}[ -])?[{UPPER}][\w'’-]*?(?i:{suffix})"
-            rf"|{CAP_WORD}[ ](?:{_alternation(_capitalised(words.suffixes))}))[ ]?{_HOUSE}{_END}"
+            rf"[{UPPER}](?<![\w].)(?:(?:{CAP_TAIL}[ -][{UPPER}])?[\w'’-]*?(?i:{suffix})"
+            rf"|{CAP_TAIL}[ ](?:{_alternation(_capitalised(words.suffixes))}))[ ]?{_HOUSE}{_END}"
         ),
         _Kind.BEFORE_NAME: re.compile(
             rf"(?i:{_alternation(words.before_name)})[ ]+{name}(?:[ -]{name}){{0,3}},?[ ]+"
             rf"(?:n[º°o.][ ]?)?{_HOUSE}{_END}"
         ),
         _Kind.NUMBER_FIRST: re.compile(
-            rf"(?<![\w,.])\d{{1,4}}(?:[ ]?(?:bis|ter))?,?[ ]+"
+            rf"\d(?<![\w,.].)\d{{0,3}}(?:[ ]?(?:bis|ter))?,?[ ]+"
             rf"(?i:{_alternation(words.number_first)})[ ]+{name}(?:[ -]{name}){{0,4}}{_END}"
         ),
         _Kind.NUMBER_NAME_WORD: re.compile(
-            rf"(?<![\w,.])\d{{1,5}}[A-Za-z]?[ ]+(?:{CAP_WORD}[ ]){{1,3}}"
+            rf"\d(?<![\w,.].)\d{{0,4}}[A-Za-z]?[ ]+(?:{CAP_WORD}[ ]){{1,3}}"
             rf"(?:{_alternation(_capitalised(words.number_name_word))})(?!\w)"
         ),
     }
