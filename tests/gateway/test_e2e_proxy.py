@@ -380,6 +380,85 @@ def test_concurrent_tenants_get_different_tokens_and_cannot_restore_each_other(
         assert EMAIL not in r.text
 
 
+# --- restoring tokens of earlier turns ---------------------------------------------------------
+
+
+def _history(*turns: str) -> dict[str, Any]:
+    """A chat whose first message names no one (so the conversation is derived from it)."""
+    messages = [{"role": "user", "content": "Hello, I need help with an order."}]
+    for i, text in enumerate(turns):
+        if i:
+            messages.append({"role": "assistant", "content": "Noted."})
+        messages.append({"role": "user", "content": text})
+    return {"model": "llama3", "messages": messages}
+
+
+def test_tokens_of_earlier_turns_are_restored_in_the_same_conversation(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    up = upstreams["eu"]
+    with client(gw) as c:
+        c.post("/v1/chat/completions", json=_history(f"write to {EMAIL}"))
+        token = TOKEN.search(up.seen_text())
+        assert token is not None
+        up.reset()
+        # turn 2 no longer holds the e-mail; the model quotes the token from turn 1
+        up.behaviour.reply = f"I wrote to {token.group()}."
+        later = _history("Hello again", "which address was it?")
+        r = c.post("/v1/chat/completions", json=later)
+        assert r.json()["choices"][0]["message"]["content"] == f"I wrote to {EMAIL}."
+        up.behaviour.chunk_size = 3  # the token split across deltas of a stream
+        r = c.post("/v1/chat/completions", json={**later, "stream": True})
+        assert _sse_text(r.text) == f"I wrote to {EMAIL}."
+        # the client resends an earlier answer with the token in it: passed on, restored
+        up.behaviour.chunk_size = 4
+        up.behaviour.reply = None
+        quoted = _history("Hello again", f"you said {token.group()}, right?")
+        r = c.post("/v1/chat/completions", json=quoted)
+        assert r.json()["choices"][0]["message"]["content"] == f"you said {EMAIL}, right?"
+    assert EMAIL not in up.seen_text()
+
+
+def test_responses_conversation_restores_earlier_turns(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    up = upstreams["eu"]  # /v1/responses goes to dead-eu and falls back to eu-llm
+    first = {"model": "m", "input": f"mail {EMAIL}", "conversation": "conv_7"}
+    with client(gw) as c:
+        c.post("/v1/responses", json=first)
+        token = TOKEN.search(up.seen_text())
+        assert token is not None
+        up.behaviour.reply = f"Sent to {token.group()}"
+        r = c.post("/v1/responses", json={"model": "m", "input": "done?", "conversation": "conv_7"})
+        assert r.json()["output"][0]["content"][0]["text"] == f"Sent to {EMAIL}"
+
+
+def test_earlier_turns_never_restore_across_conversations_or_tenants(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    up = upstreams["eu"]
+    mine = {"x-egressguard-conversation": "customer-1"}
+    with client(gw, headers=mine) as c:
+        c.post("/v1/chat/completions", json=chat(f"write to {EMAIL}"))
+    token = TOKEN.search(up.seen_text())
+    assert token is not None
+    up.behaviour.reply = f"The address is {token.group()}"
+    with client(gw, headers=mine) as c:  # the same tenant and conversation: restored
+        assert EMAIL in c.post("/v1/chat/completions", json=chat("address?")).text
+    attempts = [
+        (KEY_A, {"x-egressguard-conversation": "customer-2"}),  # same tenant, other conversation
+        (KEY_A, {}),  # same tenant, conversation derived from the first message
+        (KEY_B, mine),  # another tenant naming the same conversation
+    ]
+    for key, headers in attempts:
+        with client(gw, key=key, headers=headers) as c:
+            for stream in (False, True):
+                r = c.post("/v1/chat/completions", json=chat("address?", stream=stream))
+                assert r.status_code == 200
+                text = _sse_text(r.text) if stream else r.json()["choices"][0]["message"]["content"]
+                assert EMAIL not in r.text and text == f"The address is {token.group()}"
+
+
 # --- refusals ----------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from egressguard.gateway.actions import Api
 from egressguard.gateway.tokens import (
     MASK_PATTERN,
     TOKEN_PATTERN,
+    Binding,
     Tokenizer,
     conversation_source,
     label,
@@ -104,16 +106,26 @@ def test_secret_matters_and_is_checked() -> None:
 
 def test_collision_lengthens_deterministically(tokenizer: Tokenizer) -> None:
     first = tokenizer.token("t", "c", "email", "a@example.com")
-    bound = {first: "someone-else@example.com"}
-    second = tokenizer.token("t", "c", "email", "a@example.com", bound=bound.get)
+
+    def bound_to(table: dict[str, Binding]) -> Callable[[str], Binding | None]:
+        return table.get
+
+    bound = {first: Binding("someone-else@example.com", "c")}
+    second = tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(bound))
     assert second != first and second[:-1].startswith(first[:-1]) and len(second) == len(first) + 2
-    assert tokenizer.token("t", "c", "email", "a@example.com", bound=bound.get) == second
+    assert tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(bound)) == second
     # bound to the same value (another spelling of it): not a collision
-    same = {first: "A@Example.com"}
-    assert tokenizer.token("t", "c", "email", "a@example.com", bound=same.get) == first
+    same = {first: Binding("A@Example.com", "c")}
+    assert tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(same)) == first
+    # an entry from before conversations were recorded: the same value is not a collision
+    legacy = {first: Binding("a@example.com", None)}
+    assert tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(legacy)) == first
+    # the same value bound in another conversation: a collision (a token names one conversation)
+    elsewhere = {first: Binding("a@example.com", "other")}
+    assert tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(elsewhere)) == second
     # a chain of collisions keeps lengthening
-    longer = {first: "x@x.x", second: "y@y.y"}
-    third = tokenizer.token("t", "c", "email", "a@example.com", bound=longer.get)
+    longer = {first: Binding("x@x.x", "c"), second: Binding("y@y.y", "c")}
+    third = tokenizer.token("t", "c", "email", "a@example.com", bound=bound_to(longer))
     assert len(third) == len(first) + 4 and TOKEN_PATTERN.fullmatch(third)
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from egressguard.gateway.actions import Action, Api
 from egressguard.gateway.detect import Detector, PiiCategory, build_detector
 from egressguard.gateway.restore import Restorer
-from egressguard.gateway.tokens import TOKEN_PATTERN, Tokenizer
+from egressguard.gateway.tokens import TOKEN_PATTERN, Binding, Tokenizer
 from egressguard.gateway.transform import RedactContext, Redactor, RedactResult
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -273,7 +273,7 @@ def test_stable_across_turns(detector: Detector) -> None:
 
 def test_collision_with_the_vault_lengthens(detector: Detector) -> None:
     taken = tok(E, EMAIL)
-    ctx = RedactContext("shop1", "conv-1", {taken: "other@example.com"}.get)
+    ctx = RedactContext("shop1", "conv-1", {taken: Binding("other@example.com", "conv-1")}.get)
     result = _redactor(detector).redact_request(Api.COMPLETIONS, {"prompt": EMAIL}, ctx)
     (token,) = result.issued
     assert token != taken and token[:-1].startswith(taken[:-1])

@@ -358,3 +358,46 @@ def test_processes_share_one_vault_file(tmp_path: Path, keyring: Keyring) -> Non
         assert vault.count() == 3 * 100 + 100
         assert vault.get("t2", "[T_99]") == "value 2 99"
         assert vault.get("shared", "[S_5]") == "shared 5"
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+
+def test_a_token_names_one_value_in_one_conversation(vault: Vault) -> None:
+    vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "anna@example.de", "email", "conv-a")], 60)
+    assert vault.get("shop1", "[EMAIL_1]", conversation="conv-a") == "anna@example.de"
+    assert vault.get("shop1", "[EMAIL_1]", conversation="conv-b") is None
+    assert vault.get("shop2", "[EMAIL_1]", conversation="conv-a") is None
+    assert vault.tokens("shop1", "conv-a") == ["[EMAIL_1]"]
+    assert vault.tokens("shop1", "conv-b") == [] and vault.tokens("shop2", "conv-a") == []
+    binding = vault.binding("shop1", "[EMAIL_1]")
+    assert binding is not None and binding.conversation == "conv-a"
+    # the same value in another conversation under the same token: refused like another value
+    with pytest.raises(TokenCollision) as caught:
+        vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "anna@example.de", "email", "conv-b")], 60)
+    assert caught.value.token == "[EMAIL_1]" and "anna" not in str(caught.value)
+    # the same binding again only refreshes it
+    vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "anna@example.de", "email", "conv-a")], 60)
+
+
+def test_expired_tokens_leave_the_conversation(vault: Vault, clock: Clock) -> None:
+    vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")], 60)
+    clock.now += 61
+    assert vault.tokens("shop1", "c") == [] and vault.get("shop1", "[EMAIL_1]") is None
+
+
+def test_a_vault_from_before_conversations_is_upgraded(tmp_path: Path, keyring: Keyring) -> None:
+    path = tmp_path / "old.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "a@example.de", "email", None)
+    conn = sqlite3.connect(path)  # the first release's table: no conversation column
+    conn.executescript(
+        "CREATE TABLE old AS SELECT tenant, token, key_id, nonce, ciphertext, category, subject,"
+        " created_at, expires_at FROM vault; DROP TABLE vault; ALTER TABLE old RENAME TO vault;"
+    )
+    conn.close()
+    with SqliteVault(path, keyring) as vault:
+        assert vault.get("shop1", "[EMAIL_1]") == "a@example.de"
+        assert vault.get("shop1", "[EMAIL_1]", conversation="c") is None  # never across turns
+        vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")], None)
+        assert vault.get("shop1", "[EMAIL_1]", conversation="c") == "a@example.de"

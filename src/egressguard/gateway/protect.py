@@ -1,10 +1,18 @@
 """`ShopProtector`: the proxy's `Protector` built from the detector, tokenizer, vault and sink.
 
 Redaction runs the `Redactor` with the policy of the request's tenant and route; the tokens it
-issues are written to the vault (per tenant, with the configured TTL) before anything leaves, so
-a later turn that quotes them is restored too. Restoration looks a token up in this request's
-issued tokens first, then in the vault under the *same tenant* only: tenant B can never restore
-tenant A's tokens. Audit records become `AuditEvent`s for the injected sink.
+issues are written to the vault (per tenant and conversation, with the configured TTL) before
+anything leaves, so a later turn that quotes them is restored too. When the vault refuses a
+token because another request (another gateway process on the same vault) bound it to another
+value a moment earlier (`TokenCollision`), the request is redacted again: minting now sees that
+binding and lengthens the token, deterministically, so the value keeps its longer token on later
+turns.
+
+Restoration restores the tokens issued for this request and the tokens bound in the vault for
+the *same tenant and the same conversation* (the earlier turns of a chat whose client resends
+the model's answers with tokens in them, or a Responses API conversation); a token of another
+tenant or another conversation is never restored, so a guessed or copied token cannot pull
+another customer's value. Audit records become `AuditEvent`s for the injected sink.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ from egressguard.gateway.policy import Policy
 from egressguard.gateway.problems import Rejected
 from egressguard.gateway.restore import Restorer, StreamState, restore_sse_event
 from egressguard.gateway.sse import SseParser, encode
-from egressguard.gateway.tokens import Tokenizer
-from egressguard.gateway.transform import DetectorLike, RedactContext, Redactor
-from egressguard.gateway.vault import Vault, VaultEntry
+from egressguard.gateway.tokens import Binding, Tokenizer
+from egressguard.gateway.transform import DetectorLike, RedactContext, Redactor, RedactResult
+from egressguard.gateway.vault import TokenCollision, Vault, VaultEntry
 
 ROUTE_API = {
     "/v1/chat/completions": Api.CHAT,
@@ -32,6 +40,8 @@ ROUTE_API = {
     "/v1/responses": Api.RESPONSES,
     "/v1/messages": Api.MESSAGES,
 }
+MINT_ATTEMPTS = 4
+"""Redactions per request when racing requests keep taking its tokens (each lengthens one)."""
 
 
 class ShopProtector:
@@ -55,11 +65,11 @@ class ShopProtector:
         self._sink = sink
         self._ttl = ttl_s
         self._clock = clock
-        # (tenant, token) -> (value, when it was last written): skips rewriting a token on every
-        # turn and answers the tokenizer's collision check without a vault read. Only minting
-        # uses it (the value being tokenised is in the request anyway); restoring a token that
-        # is not in the request always asks the vault, so an erasure takes effect at once.
-        self._stored: dict[tuple[str, str], tuple[str, float]] = {}
+        # (tenant, token) -> (binding, when it was last written): skips rewriting a token on
+        # every turn and answers the tokenizer's collision check without a vault read. Only
+        # minting uses it (the value being tokenised is in the request anyway); restoring a token
+        # that is not in the request always asks the vault, so an erasure takes effect at once.
+        self._stored: dict[tuple[str, str], tuple[Binding, float]] = {}
 
     def redact(
         self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
@@ -73,42 +83,58 @@ class ShopProtector:
         conversation = self._tokenizer.conversation_id(
             tenant, api, body, header=conversation_header
         )
-        vault = self._vault
         ctx = RedactContext(tenant, conversation, lambda token: self._bound(tenant, token))
-        result = redactor.redact_request(api, body, ctx)
+        result = self._redact_and_store(redactor, api, body, ctx)
         issued = {token: item.value for token, item in result.issued.items()}
-        if not result.blocked:
-            self._store(tenant, result.issued)
+        earlier = self._vault.tokens(tenant, conversation) if not result.blocked else []
         return Redaction(
             body=result.body,
             counts={str(c): n for c, n in result.counts.items()},
             actions={str(c): str(a) for c, a in result.actions.items()},
             blocked=tuple(str(c) for c in result.blocked),
-            lookup=_lookup(issued, tenant, vault),
-            known=frozenset(issued),
+            lookup=_lookup(issued, tenant, conversation, self._vault),
+            known=frozenset(issued).union(earlier),
         )
+
+    def _redact_and_store(
+        self, redactor: Redactor, api: Api, body: dict[str, Any], ctx: RedactContext
+    ) -> RedactResult:
+        """Redact, then bind the issued tokens; mint again when a racing request won a token."""
+        for attempt in range(1, MINT_ATTEMPTS + 1):
+            result = redactor.redact_request(api, body, ctx)
+            if result.blocked:
+                return result
+            try:
+                self._store(ctx.tenant, ctx.conversation, result.issued)
+            except TokenCollision as exc:
+                self._stored.pop((ctx.tenant, exc.token), None)  # ask the vault next time
+                if attempt == MINT_ATTEMPTS:
+                    raise
+                continue
+            return result
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _check_audit(self) -> None:
         if getattr(self._sink, "error", None) is not None:
             raise Rejected(503, "audit_unavailable", "the audit trail cannot be written")
 
-    def _bound(self, tenant: str, token: str) -> str | None:
-        """The value `token` stands for in `tenant` (collision check while minting)."""
+    def _bound(self, tenant: str, token: str) -> Binding | None:
+        """What `token` stands for in `tenant` (collision check while minting)."""
         cached = self._stored.get((tenant, token))
         if cached is not None and self._clock() - cached[1] < self._refresh:
             return cached[0]
-        return self._vault.get(tenant, token)
+        return self._vault.binding(tenant, token)
 
     @property
     def _refresh(self) -> float:
         return min((self._ttl or 86_400) / 10, 300.0)
 
-    def _store(self, tenant: str, issued: dict[str, Any]) -> None:
+    def _store(self, tenant: str, conversation: str, issued: dict[str, Any]) -> None:
         now = self._clock()
         fresh = [
-            VaultEntry(token, item.value, str(item.category))
+            VaultEntry(token, item.value, str(item.category), conversation)
             for token, item in issued.items()
-            if now - self._stored.get((tenant, token), ("", -1e18))[1] >= self._refresh
+            if now - self._stored.get((tenant, token), (None, -1e18))[1] >= self._refresh
         ]
         if not fresh:
             return
@@ -116,7 +142,7 @@ class ShopProtector:
         if len(self._stored) > 100_000:
             self._stored.clear()
         for entry in fresh:
-            self._stored[(tenant, entry.token)] = (entry.value, now)
+            self._stored[(tenant, entry.token)] = (Binding(entry.value, conversation), now)
 
     def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any:
         return _restorer(redaction).restore_json_body(ROUTE_API[route], body)
@@ -153,10 +179,12 @@ def _restorer(redaction: Redaction) -> Restorer:
     return Restorer(redaction.lookup, redaction.known)
 
 
-def _lookup(issued: dict[str, str], tenant: str, vault: Vault) -> Lookup:
+def _lookup(issued: dict[str, str], tenant: str, conversation: str, vault: Vault) -> Lookup:
     def lookup(token: str) -> str | None:
         found = issued.get(token)
-        return found if found is not None else vault.get(tenant, token)
+        if found is not None:
+            return found
+        return vault.get(tenant, token, conversation=conversation)
 
     return lookup
 

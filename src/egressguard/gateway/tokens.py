@@ -12,10 +12,13 @@ gets the same token (so a model quoting a token from an earlier turn is restored
 or conversation gets an unrelated one, and without the secret nobody can compute or test a guess.
 
 Collisions: six hex digits are 24 bits. When the caller says a token is already bound to a
-different value (`bound`, a lookup over this request's tokens and the vault), the digest is
-lengthened two hex digits at a time. Lengthening is deterministic, so the second value keeps its
-longer token on later turns too. Tokens are prefix-free (each ends with `]`, which no token holds
-inside), which the stream restorer relies on.
+different value or to another conversation (`bound`, a lookup over this request's tokens and the
+vault), the digest is lengthened two hex digits at a time. Lengthening is deterministic, so the
+second value keeps its longer token on later turns too. Two requests racing for the same short
+token (two gateway processes on one vault) are settled by the vault: the second write is refused
+and the caller mints again, now seeing the first binding (`protect.ShopProtector.redact`).
+Tokens are prefix-free (each ends with `]`, which no token holds inside), which the stream
+restorer relies on.
 
 Conversation ids (`Tokenizer.conversation_id`), first match wins:
 
@@ -37,7 +40,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from egressguard.gateway.actions import Api
 
@@ -59,6 +62,14 @@ _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _SPACES = re.compile(r"\s+")
 # Identifiers whose separators carry no meaning: `DE89 3704-0044` is `DE8937040044`.
 _COMPACT_CATEGORIES = frozenset({"phone", "card", "iban", "vat_id", "national_id"})
+
+
+class Binding(NamedTuple):
+    """What a token already stands for: its value and the conversation it was minted for
+    (`None`: an entry from before conversations were recorded, any conversation)."""
+
+    value: str
+    conversation: str | None
 
 
 def label(category: str) -> str:
@@ -115,16 +126,20 @@ class Tokenizer:
         category: str,
         value: str,
         *,
-        bound: Callable[[str], str | None] | None = None,
+        bound: Callable[[str], Binding | None] | None = None,
     ) -> str:
-        """The token of `value`. `bound(token)` returns the value a token already stands for."""
+        """The token of `value`. `bound(token)` returns what a token already stands for; the
+        shortest candidate that is free, or bound to this value in this conversation, wins."""
         key = normalise(category, value)
         digest = self._digest(_TOKEN_DOMAIN, tenant, conversation, category, key)
         name = self._labels.get(category) or self._labels.setdefault(category, label(category))
         for width in range(MIN_HEX, MAX_HEX + 1, 2):
             candidate = f"[{name}_{digest[:width]}]"
             taken = bound(candidate) if bound is not None else None
-            if taken is None or normalise(category, taken) == key:
+            if taken is None or (
+                taken.conversation in (None, conversation)
+                and normalise(category, taken.value) == key
+            ):
                 return candidate
         raise ValueError("token space exhausted")  # 256-bit collision: not reachable
 

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Protocol, assert_never
 
 from egressguard.gateway.actions import Action, Api
 from egressguard.gateway.detect.model import PiiCategory, Span
-from egressguard.gateway.tokens import MASK_PATTERN, TOKEN_PATTERN, Tokenizer, mask
+from egressguard.gateway.tokens import MASK_PATTERN, TOKEN_PATTERN, Binding, Tokenizer, mask
 
 Json = Any  # a decoded JSON value
 _IDENTIFIER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
@@ -48,7 +48,7 @@ class DetectorLike(Protocol):
     def scan(self, text: str, *, key: str | None = None) -> Sequence[Span]: ...
 
 
-def _unbound(token: str) -> str | None:
+def _unbound(token: str) -> Binding | None:
     return None
 
 
@@ -56,13 +56,14 @@ def _unbound(token: str) -> str | None:
 class RedactContext:
     """Who is asking: the tenant and conversation decide the tokens.
 
-    `bound(token)` returns the value a token already stands for (the vault), so a collision with
-    another value lengthens the new token instead of overwriting the old binding.
+    `bound(token)` returns what a token already stands for in this tenant (the vault), so a
+    collision with another value or conversation lengthens the new token instead of overwriting
+    the old binding.
     """
 
     tenant: str
     conversation: str
-    bound: Callable[[str], str | None] = _unbound
+    bound: Callable[[str], Binding | None] = _unbound
 
 
 class Issued(NamedTuple):
@@ -172,9 +173,11 @@ class _Run:
             result.blocked.append(category)
         return mask(category)
 
-    def _bound(self, token: str) -> str | None:
+    def _bound(self, token: str) -> Binding | None:
         issued = self._result.issued.get(token)
-        return issued.value if issued is not None else self._ctx.bound(token)
+        if issued is not None:
+            return Binding(issued.value, self._ctx.conversation)
+        return self._ctx.bound(token)
 
     def content_text(self, text: str, key: str | None = None) -> str:
         """A string that may hold a JSON object or array: walked key-aware if it does."""

@@ -12,6 +12,14 @@ Art. 17) computes that digest under every key of the keyring and deletes the mat
 without decrypting anything; SQLite's ``secure_delete`` and a WAL checkpoint then overwrite
 the deleted cells.
 
+Conversations: each entry records the conversation id its token was minted for (a keyed
+digest, no personal data; ``tokens.Tokenizer.conversation_id``). A token names one value in one
+tenant *and* one conversation: ``put`` refuses (``TokenCollision``) a binding to another value
+or to another conversation, and ``get(..., conversation=c)`` and ``tokens(tenant, c)`` only see
+that conversation's entries, which is what restoring a token from an earlier turn relies on.
+Entries written before this column existed have no conversation and are never restored across
+turns.
+
 Rotation: new writes use the current key; ``rotate()`` re-encrypts (and re-digests) every
 entry still under an older key. Opening a vault whose entries use a key the keyring does not
 hold fails at once with ``VaultError`` (a wrong or lost key is reported, not discovered later
@@ -39,10 +47,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from egressguard.errors import VaultError
+from egressguard.gateway.tokens import Binding
 from egressguard.gateway.vault_keys import Keyring
 from egressguard.sqlite_wal import enable_wal
 
-__all__ = ["Keyring", "SqliteVault", "TokenCollision", "Vault", "VaultEntry", "normalise_subject"]
+__all__ = [
+    "Binding",
+    "Keyring",
+    "SqliteVault",
+    "TokenCollision",
+    "Vault",
+    "VaultEntry",
+    "normalise_subject",
+]
 
 NONCE_BYTES = 12
 _AAD_LABEL = "egressguard-vault/v1"
@@ -51,13 +68,19 @@ _ROTATE_BATCH = 500
 
 
 class TokenCollision(VaultError):
-    """A token is already stored for a different value (the token is too short)."""
+    """A token is already stored for a different value or conversation (it is too short)."""
+
+    def __init__(self, tenant: str, token: str) -> None:
+        super().__init__(f"token {token} of tenant {tenant} is bound to another value")
+        self.tenant = tenant
+        self.token = token
 
 
 class VaultEntry(NamedTuple):
     token: str
     value: str
     category: str
+    conversation: str | None = None
 
 
 class Vault(Protocol):
@@ -72,8 +95,17 @@ class Vault(Protocol):
         """``put`` for several tokens in one transaction."""
         ...
 
-    def get(self, tenant: str, token: str) -> str | None:
-        """The value, or ``None`` if unknown to this tenant or expired."""
+    def get(self, tenant: str, token: str, *, conversation: str | None = None) -> str | None:
+        """The value, or ``None`` if unknown to this tenant (and, when given, conversation) or
+        expired."""
+        ...
+
+    def binding(self, tenant: str, token: str) -> Binding | None:
+        """The value and conversation of a live token of this tenant (a minting check)."""
+        ...
+
+    def tokens(self, tenant: str, conversation: str) -> list[str]:
+        """The live tokens minted for one conversation of one tenant."""
         ...
 
     def forget(self, tenant: str, value: str) -> int:
@@ -149,10 +181,16 @@ _SCHEMA = (
         subject    BLOB    NOT NULL,
         created_at REAL    NOT NULL,
         expires_at REAL,
+        conversation TEXT,
         PRIMARY KEY (tenant, token)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS vault_subject ON vault (tenant, subject)",
     "CREATE INDEX IF NOT EXISTS vault_key ON vault (key_id)",
     "CREATE INDEX IF NOT EXISTS vault_expiry ON vault (expires_at) WHERE expires_at IS NOT NULL",
+)
+# Added after the first release: run after the table exists (old files get the column).
+_CONVERSATION_INDEX = (
+    "CREATE INDEX IF NOT EXISTS vault_conversation ON vault (tenant, conversation) "
+    "WHERE conversation IS NOT NULL"
 )
 
 
@@ -208,6 +246,10 @@ class SqliteVault:
         with self._write():
             for statement in _SCHEMA:
                 self._conn.execute(statement)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(vault)")}
+            if "conversation" not in columns:
+                self._conn.execute("ALTER TABLE vault ADD COLUMN conversation TEXT")
+            self._conn.execute(_CONVERSATION_INDEX)
 
     def _check_keys(self) -> None:
         with self._read() as conn:
@@ -264,38 +306,66 @@ class SqliteVault:
         expires: float | None,
     ) -> None:
         existing = conn.execute(
-            "SELECT key_id, nonce, ciphertext, expires_at FROM vault WHERE tenant=? AND token=?",
+            "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
+            "WHERE tenant=? AND token=?",
             (tenant, entry.token),
         ).fetchone()
         if existing is not None and (existing[3] is None or existing[3] > now):
             old = self._cipher.decrypt(existing[0], existing[1], existing[2], tenant, entry.token)
-            if old != entry.value:
-                raise TokenCollision(f"token {entry.token} of tenant {tenant} names another value")
+            theirs, ours = existing[4], entry.conversation
+            if old != entry.value or (theirs is not None and ours is not None and theirs != ours):
+                raise TokenCollision(tenant, entry.token)
             keep = None if existing[3] is None or expires is None else max(existing[3], expires)
             conn.execute(
-                "UPDATE vault SET expires_at=? WHERE tenant=? AND token=?",
-                (keep, tenant, entry.token),
+                "UPDATE vault SET expires_at=?, conversation=? WHERE tenant=? AND token=?",
+                (keep, theirs if theirs is not None else ours, tenant, entry.token),
             )
             return
         nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
         subject = self._cipher.subject(kid, tenant, entry.value)
         conn.execute(
             "INSERT OR REPLACE INTO vault (tenant, token, key_id, nonce, ciphertext, category, "
-            "subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tenant, entry.token, kid, nonce, blob, entry.category, subject, now, expires),
+            "subject, created_at, expires_at, conversation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                tenant,
+                entry.token,
+                kid,
+                nonce,
+                blob,
+                entry.category,
+                subject,
+                now,
+                expires,
+                entry.conversation,
+            ),
         )
 
     # -- reading -----------------------------------------------------------------------------
-    def get(self, tenant: str, token: str) -> str | None:
+    def get(self, tenant: str, token: str, *, conversation: str | None = None) -> str | None:
+        found = self.binding(tenant, token)
+        if found is None or (conversation is not None and found.conversation != conversation):
+            return None
+        return found.value
+
+    def binding(self, tenant: str, token: str) -> Binding | None:
         with self._read() as conn:
             row = conn.execute(
-                "SELECT key_id, nonce, ciphertext, expires_at FROM vault "
+                "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
                 "WHERE tenant=? AND token=?",
                 (tenant, token),
             ).fetchone()
         if row is None or (row[3] is not None and row[3] <= self._clock()):
             return None
-        return self._cipher.decrypt(row[0], row[1], row[2], tenant, token)
+        return Binding(self._cipher.decrypt(row[0], row[1], row[2], tenant, token), row[4])
+
+    def tokens(self, tenant: str, conversation: str) -> list[str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT token FROM vault WHERE tenant=? AND conversation=? "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                (tenant, conversation, self._clock()),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     # -- erasure, expiry, rotation -------------------------------------------------------------
     def forget(self, tenant: str, value: str) -> int:

@@ -1,0 +1,208 @@
+"""Real `egressguard gateway` processes on one state directory: racing requests that mint the
+same short token for different values, and audit records that survive a SIGKILL.
+
+Each gateway is a subprocess (`python -m egressguard gateway`) on its own loopback port, in
+front of one real test upstream; the test knows the token secret (it writes `token.key` before
+the start), so it can pick values whose 24-bit tokens collide.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from egressguard.gateway.actions import Api
+from egressguard.gateway.tokens import Tokenizer
+from egressguard.gateway.vault_keys import write_key_file
+from tests.gateway.harness import ENV, KEY_A, chat
+from tests.gateway.upstream_server import ServerThread, TestUpstream
+
+SECRET = b"race-test-token-secret-32-bytes!"
+TOKEN = re.compile(r"\[EMAIL_[0-9a-f]{6,64}\]")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _config(tmp: Path, name: str, upstream: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(
+        f"""
+listen = "127.0.0.1:{_free_port()}"
+state_dir = "./state"
+
+[[clients]]
+id = "magento"
+tenant = "shop1"
+key_env = "EG_KEY_A"
+
+[[upstreams]]
+id = "eu-llm"
+base_url = "{upstream}/v1"
+region = "eu"
+timeout_s = 10
+
+[policy]
+default_upstream = "eu-llm"
+allowed_regions = ["eu"]
+default_action = "tokenize"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _url(config: Path) -> str:
+    found = re.search(r'listen = "([^"]+)"', config.read_text(encoding="utf-8"))
+    assert found is not None
+    return f"http://{found.group(1)}"
+
+
+def _start(config: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)],
+        cwd=config.parent,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{_url(config)}/healthz", trust_env=False).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read() if proc.stderr else "died") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the gateway did not come up")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
+@contextmanager
+def _gateways(tmp: Path, upstream: str, count: int) -> Iterator[list[str]]:
+    state = tmp / "state"
+    state.mkdir(mode=0o700)
+    write_key_file(state / "token.key", [SECRET], replace=False)
+    configs = [_config(tmp, f"gw{i}", upstream) for i in range(count)]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for config in configs:  # one after the other: the first generates the vault key
+            procs.append(_start(config))  # noqa: PERF401 (stop the started ones on a failure)
+        yield [_url(config) for config in configs]
+    finally:
+        for proc in procs:
+            _stop(proc)
+
+
+@pytest.fixture
+def upstream() -> Iterator[TestUpstream]:
+    up = TestUpstream("eu")
+    with ServerThread(up.app()) as server:
+        up.url = server.url  # type: ignore[attr-defined]
+        yield up
+        up.stopping = True
+
+
+def _colliding_emails(conversation_header: str) -> tuple[str, str, str]:
+    """Two addresses whose shortest tokens are equal in this conversation, and that token."""
+    tokenizer = Tokenizer(SECRET)
+    body = chat("x")
+    conversation = tokenizer.conversation_id("shop1", Api.CHAT, body, header=conversation_header)
+    seen: dict[str, str] = {}
+    for i in range(1_000_000):
+        email = f"kunde{i}.{conversation_header}@example.de"
+        token = tokenizer.token("shop1", conversation, "email", email)
+        if token in seen:
+            return seen[token], email, token
+        seen[token] = email
+    raise AssertionError("no collision found")
+
+
+def _prompt(email: str, tag: str) -> str:
+    # the contested address first, then many others: minting them keeps the request between
+    # its collision check and its vault write for a while, so the two requests overlap
+    others = " ".join(f"{tag}{j}@example.org" for j in range(300))
+    return f"Write to {email} and cc {others}"
+
+
+def _send(
+    url: str,
+    headers: dict[str, str],
+    prompt: str,
+    barrier: threading.Barrier,
+    answers: dict[int, httpx.Response],
+    i: int,
+) -> None:
+    sent = {"authorization": f"Bearer {KEY_A}", **headers}
+    with httpx.Client(base_url=url, headers=sent, trust_env=False) as c:
+        barrier.wait()
+        answers[i] = c.post("/v1/chat/completions", json=chat(prompt), timeout=30)
+
+
+def test_racing_processes_mint_a_longer_token_for_the_second_value(
+    upstream: TestUpstream, tmp_path: Path
+) -> None:
+    with _gateways(tmp_path, upstream.url, 2) as urls:  # type: ignore[attr-defined]
+        for pair in range(6):
+            header = {"x-egressguard-conversation": f"race{pair}"}
+            first, second, short = _colliding_emails(f"race{pair}")
+            prompts = [_prompt(first, f"a{pair}x"), _prompt(second, f"b{pair}x")]
+            answers: dict[int, httpx.Response] = {}
+            barrier = threading.Barrier(2)
+
+            threads = [
+                threading.Thread(target=_send, args=(urls[i], header, p, barrier, answers, i))
+                for i, p in enumerate(prompts)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for i, prompt in enumerate(prompts):
+                assert answers[i].status_code == 200, answers[i].text
+                assert answers[i].json()["choices"][0]["message"]["content"] == prompt
+            # upstream saw one address as the short token, the other as a lengthened one
+            tokens = sorted(
+                (TOKEN.findall(r.raw.decode())[0] for r in upstream.received[-2:]), key=len
+            )
+            assert tokens[0] == short and tokens[1][:-1].startswith(short[:-1])
+            assert len(tokens[1]) == len(short) + 2
+            # the next turn, through either process, gives each address the same token again
+            upstream.received.clear()
+            for url in urls:
+                sent_headers = {"authorization": f"Bearer {KEY_A}", **header}
+                with httpx.Client(base_url=url, headers=sent_headers, trust_env=False) as c:
+                    for email in (first, second):
+                        c.post("/v1/chat/completions", json=chat(f"again {email}"), timeout=30)
+            again = [TOKEN.findall(r.raw.decode())[0] for r in upstream.received]
+            assert len(set(again[0::2])) == 1 and len(set(again[1::2])) == 1
+            assert set(again) == set(tokens)
+            upstream.received.clear()
