@@ -149,7 +149,7 @@ class _ShopHandler(_Handler):
             self.end_headers()
             self.wfile.write(b"<!doctype html><title>slow</title><p>loading")
             self.wfile.flush()
-            time.sleep(8)
+            time.sleep(3)
         elif path == "/redirect-loop":
             self._send(302, b"", "text/plain", {"Location": "/redirect-loop"})
         elif path == "/hostile":

@@ -137,8 +137,10 @@ class Capture:
         self.crashed = True
 
     def _on_dialog(self, dialog: Dialog) -> None:
-        # alert/confirm/prompt/beforeunload: dismissed, so a hostile page cannot stall a step.
-        self._spawn(_quietly(dialog.dismiss()))
+        # A hostile page cannot stall a step: alert/confirm/prompt are dismissed, and
+        # "leave this page?" is answered yes so the journey's next navigation goes ahead.
+        leave = dialog.type == "beforeunload"
+        self._spawn(_quietly(dialog.accept() if leave else dialog.dismiss()))
 
     def _on_navigated(self, page: Page, frame: Frame) -> None:
         if frame != page.main_frame or frame.url.startswith(_SKIPPED_SCHEMES):

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from egressguard.errors import ConfigError
 from egressguard.runtime.crawl.actions import StepFailed, first_line, perform
-from egressguard.runtime.crawl.browser import launch
+from egressguard.runtime.crawl.browser import find_chromium, launch
 from egressguard.runtime.crawl.capture import Capture
 from egressguard.runtime.crawl.evidence import EvidenceDir
 from egressguard.runtime.crawl.journey import Action, Step, step_value
@@ -46,6 +46,7 @@ async def crawl(plan: CrawlPlan, progress: Progress | None = None) -> Traffic:
     from playwright.async_api import async_playwright
 
     check_url(plan.url)
+    find_chromium(plan.browser.executable)  # before anything is written
     evidence = EvidenceDir.create(plan.evidence_dir) if plan.evidence_dir else None
     started = dt.datetime.now(dt.UTC)
     async with async_playwright() as playwright:
