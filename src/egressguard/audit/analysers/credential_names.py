@@ -12,6 +12,7 @@ Shared by the secret analyser (templates that render a secret), the config-at-re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -74,18 +75,29 @@ def words(name: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _WORD.findall(name))
 
 
-def names_credential(name: str) -> bool:
-    """True when `name` denotes a secret value (an API key, token, password …)."""
+def names_credential(name: str, extra_words: Iterable[str] = ()) -> bool:
+    """True when `name` denotes a secret value (an API key, token, password …).
+
+    `extra_words`: more credential names (the catalogue's `credential_words`, e.g. "api_key",
+    "access_token"), matched in the compacted name ("API Key" -> "apikey").
+    """
     ws = words(name)
     if ws & _NOT_A_SECRET:
         return False
     if ws & _STRONG:
+        return True
+    compact = _compact(name)
+    if compact and any(_compact(w) in compact for w in extra_words if _compact(w)):
         return True
     if "token" in ws:
         return not ws & _TOKEN_COUNTS
     if "key" in ws:
         return ws == {"key"} or bool(ws & (_KEY_QUALIFIERS | _AI_WORDS))
     return False
+
+
+def _compact(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def names_ai(name: str) -> bool:
