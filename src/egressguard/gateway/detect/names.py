@@ -34,6 +34,7 @@ class _Tables:
     titles: frozenset[str]
     lower_titles: frozenset[str]
     title_before: re.Pattern[str]
+    title_ends: tuple[str, ...]  # each title's last word: `title_before` needs one before "."
     label_before: re.Pattern[str]
     not_names: frozenset[str]
     first_names: frozenset[str]
@@ -55,6 +56,7 @@ def _tables() -> _Tables:
         titles=single,
         lower_titles=ctx.lower_titles,
         title_before=title_before,
+        title_ends=tuple(sorted({t.split()[-1] for t in titles})),
         label_before=label_before,
         not_names=ctx.not_names,
         first_names=first_names(),
@@ -64,9 +66,23 @@ def _tables() -> _Tables:
 def find(text: str) -> Iterator[Span]:
     tables = _tables()
     for m in _RUN.finditer(text):
-        span = _name_in_run(text, m.start(), m.group().split(" "), tables)
+        run = m.group()
+        if " " in run:
+            span = _name_in_run(text, m.start(), run.split(" "), tables)
+        elif run in tables.titles:
+            continue
+        else:
+            span = _word_after_cue(text, m.start(), run, tables)
         if span is not None:
             yield span
+
+
+def _word_after_cue(text: str, start: int, word: str, tables: _Tables) -> Span | None:
+    """`_name_in_run` for a one-word run (most runs): a name only after a title or label."""
+    cue = _cue_before(text, start, tables)
+    if cue == "title" or (cue == "label" and _credible([word], tables)):
+        return _span(start, [word], tables.not_names, "name-context")
+    return None
 
 
 def _name_in_run(text: str, start: int, words: list[str], tables: _Tables) -> Span | None:
@@ -100,11 +116,23 @@ def _cue_before(text: str, start: int, tables: _Tables) -> str:
             word_start -= 1
         return "title" if text[word_start : i + 1] in tables.lower_titles else ""
     lo = max(0, start - _CUE_WINDOW)
-    if text[i] in ".," and tables.title_before.search(text, lo, start):
+    if text[i] in ".," and _title_dot(text, i, start, tables):
         return "title"
     if text[i] in ":-–" and tables.label_before.search(text, lo, start):
         return "label"
     return ""
+
+
+def _title_dot(text: str, i: int, start: int, tables: _Tables) -> bool:
+    """A title and its dot end at `i` ("Dr. ", "M., "), spaces up to `start`.
+
+    `title_before` alone tries every title at every position of the window; it runs only when
+    a title's last word stands right before the dot.
+    """
+    dot = i - 1 if text[i] == "," else i
+    if i == start - 1 or text[dot] != "." or not text.endswith(tables.title_ends, 0, dot):
+        return False
+    return tables.title_before.search(text, max(0, start - _CUE_WINDOW), start) is not None
 
 
 def _credible(words: list[str], tables: _Tables) -> bool:
