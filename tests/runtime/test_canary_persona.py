@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from egressguard.runtime.canary import (
     persona_from_mapping,
     persona_to_mapping,
 )
+from egressguard.runtime.traffic import Persona
 
 
 def test_same_seed_same_persona_and_different_seeds_differ() -> None:
@@ -43,3 +46,8 @@ def test_mapping_round_trip_and_validation() -> None:
         persona_from_mapping(data)
     with pytest.raises(ConfigError, match="phone"):
         persona_from_mapping({**persona_to_mapping(p), "phone": 5})
+
+
+def persona_from_file(path: Path) -> Persona:
+    """The persona of a fixture file (used by the HAR tests)."""
+    return persona_from_mapping(json.loads(path.read_text(encoding="utf-8")))

@@ -9,21 +9,30 @@ Optional values are always present, as null, so consumers never test for a missi
 from __future__ import annotations
 
 import json
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from egressguard.errors import ReportError
+from egressguard.errors import EvidenceInputError, ReportError
 from egressguard.model import (
+    Confidence,
+    DataCategory,
     Finding,
     Frameworks,
     Integration,
+    Kind,
     Location,
     Platform,
+    PlatformKind,
     ProviderInfo,
+    Region,
     RuleInfo,
+    RunsIn,
     ScanResult,
     ScanStats,
+    Severity,
     SkippedTarget,
     Suppressed,
+    Tool,
     TraceStep,
 )
 from egressguard.report.overview import FRAMEWORK_COLUMNS
@@ -156,3 +165,216 @@ def _stats(stats: ScanStats) -> Json:
         "duration_s": stats.duration_s,
         "candidate_files": stats.candidate_files,
     }
+
+
+# -- reading a report back (egressguard merge) -------------------------------------------------
+# The inverse of `to_document`: every field is checked, and a report that is not one raises
+# EvidenceInputError naming the field (e.g. "findings[3].severity"), never a bare KeyError.
+
+
+class _Doc:
+    """Typed access to one JSON object of a report; errors name the field's path."""
+
+    def __init__(self, value: object, where: str) -> None:
+        if not isinstance(value, dict):
+            raise EvidenceInputError(f"{where or 'report'}: expected an object")
+        self.data: dict[str, Any] = value
+        self.where = where
+
+    def _path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str) -> object:
+        if key not in self.data:
+            raise EvidenceInputError(f"{self._path(key)}: missing")
+        return self.data[key]
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, str):
+            raise EvidenceInputError(f"{self._path(key)}: expected a string")
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        value = self.get(key)
+        return None if value is None else self.text(key)
+
+    def integer(self, key: str) -> int:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise EvidenceInputError(f"{self._path(key)}: expected an integer")
+        return value
+
+    def number(self, key: str) -> float:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EvidenceInputError(f"{self._path(key)}: expected a number")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.get(key)
+        if not isinstance(value, bool):
+            raise EvidenceInputError(f"{self._path(key)}: expected true or false")
+        return value
+
+    def items(self, key: str) -> list[object]:
+        value = self.get(key)
+        if not isinstance(value, list):
+            raise EvidenceInputError(f"{self._path(key)}: expected a list")
+        return value
+
+    def objects(self, key: str) -> list[_Doc]:
+        return [_Doc(v, f"{self._path(key)}[{i}]") for i, v in enumerate(self.items(key))]
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        values = self.items(key)
+        if not all(isinstance(v, str) for v in values):
+            raise EvidenceInputError(f"{self._path(key)}: expected a list of strings")
+        return tuple(str(v) for v in values)
+
+    def enum(self, key: str, kind: type[_E]) -> _E:
+        value = self.text(key)
+        try:
+            return kind(value)
+        except ValueError:
+            raise EvidenceInputError(f"{self._path(key)}: unknown value {value!r}") from None
+
+    def enums(self, key: str, kind: type[_E]) -> tuple[_E, ...]:
+        out = []
+        for value in self.texts(key):
+            try:
+                out.append(kind(value))
+            except ValueError:
+                raise EvidenceInputError(f"{self._path(key)}: unknown value {value!r}") from None
+        return tuple(out)
+
+    def sub(self, key: str) -> _Doc:
+        return _Doc(self.get(key), self._path(key))
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def parse(text: str) -> ScanResult:
+    """A `ScanResult` from the text of a JSON report (the inverse of `render`)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EvidenceInputError(
+            f"not a JSON report (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    except RecursionError as exc:
+        raise EvidenceInputError("not a JSON report (nested too deeply)") from exc
+    return from_document(document)
+
+
+def from_document(document: object) -> ScanResult:
+    doc = _Doc(document, "")
+    version = doc.text("schema_version")
+    if not version.startswith("1."):
+        raise EvidenceInputError(f"schema_version {version!r}: this EgressGuard reads 1.x")
+    tool = doc.sub("tool")
+    return ScanResult(
+        tool=Tool(tool.text("name"), tool.text("version")),
+        roots=doc.texts("roots"),
+        platforms=tuple(_read_platform(d) for d in doc.objects("platforms")),
+        integrations=tuple(_read_integration(d) for d in doc.objects("integrations")),
+        findings=tuple(_read_finding(d) for d in doc.objects("findings")),
+        skipped=tuple(
+            SkippedTarget(d.text("file"), d.text("reason"), d.text("detail"))
+            for d in doc.objects("skipped")
+        ),
+        stats=_read_stats(doc.sub("stats")),
+        suppressed=tuple(
+            Suppressed(
+                d.text("rule"), d.text("file"), d.text("fingerprint"), d.text("via"),
+                d.text("reason"),
+            )
+            for d in doc.objects("suppressed")
+        ),
+        warnings=doc.texts("warnings"),
+        providers=tuple(
+            ProviderInfo(
+                d.text("id"), d.text("name"), d.text("jurisdiction"), d.enum("region", Region),
+                d.flag("eu_option"),
+            )
+            for d in doc.objects("providers")
+        ),
+        schema_version=version,
+        rules=tuple(_read_rule(d) for d in doc.objects("rules")),
+    )  # fmt: skip
+
+
+def _read_platform(d: _Doc) -> Platform:
+    return Platform(d.enum("kind", PlatformKind), d.text("root"), d.text("evidence"))
+
+
+def _read_location(d: _Doc) -> Location:
+    return Location(d.text("file"), d.integer("line"))
+
+
+def _read_integration(d: _Doc) -> Integration:
+    return Integration(
+        provider=d.text("provider"),
+        provider_name=d.text("provider_name"),
+        host=d.text("host"),
+        region=d.enum("region", Region),
+        jurisdiction=d.text("jurisdiction"),
+        eu_option=d.flag("eu_option"),
+        runs_in=d.enum("runs_in", RunsIn),
+        locations=tuple(_read_location(x) for x in d.objects("locations")),
+        features=d.texts("features"),
+        data_categories=d.enums("data_categories", DataCategory),
+    )
+
+
+def _read_frameworks(d: _Doc) -> Frameworks:
+    return Frameworks(**{attr: d.texts(attr) for attr, _ in FRAMEWORK_COLUMNS})
+
+
+def _read_finding(d: _Doc) -> Finding:
+    region = d.get("region")
+    return Finding(
+        id=d.text("id"),
+        rule=d.text("rule"),
+        kind=d.enum("kind", Kind),
+        severity=d.enum("severity", Severity),
+        confidence=d.enum("confidence", Confidence),
+        file=d.text("file"),
+        line=d.integer("line"),
+        message=d.text("message"),
+        evidence=d.text("evidence"),
+        remediation=d.text("remediation"),
+        frameworks=_read_frameworks(d.sub("frameworks")),
+        fingerprint=d.text("fingerprint"),
+        provider=d.opt_text("provider"),
+        host=d.opt_text("host"),
+        region=None if region is None else d.enum("region", Region),
+        data_categories=d.enums("data_categories", DataCategory),
+        trace=tuple(
+            TraceStep(t.text("file"), t.integer("line"), t.text("note")) for t in d.objects("trace")
+        ),
+        excerpt=tuple((e.integer("line"), e.text("text")) for e in d.objects("excerpt")),
+    )
+
+
+def _read_rule(d: _Doc) -> RuleInfo:
+    return RuleInfo(
+        id=d.text("id"),
+        kind=d.enum("kind", Kind),
+        severity=d.enum("severity", Severity),
+        title=d.text("title"),
+        description=d.text("description"),
+        remediation=d.text("remediation"),
+        frameworks=_read_frameworks(d.sub("frameworks")),
+        help_uri=d.text("help_uri"),
+    )
+
+
+def _read_stats(d: _Doc) -> ScanStats:
+    return ScanStats(
+        files_scanned=d.integer("files_scanned"),
+        bytes_scanned=d.integer("bytes_scanned"),
+        duration_s=d.number("duration_s"),
+        candidate_files=d.integer("candidate_files"),
+    )

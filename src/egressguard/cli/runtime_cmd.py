@@ -1,0 +1,116 @@
+"""`egressguard har`, `logs` and `merge`: runtime evidence in the audit's model and formats.
+
+    egressguard har FILE [--persona-file F] [--max-size BYTES]   a devtools HAR export
+    egressguard logs FILE [--log-format squid|nginx|gateway]     egress proxy / web server log
+    egressguard merge REPORT.json [REPORT.json ...]              audit + runtime, side by side
+
+Each takes the audit's `--format F [--output PATH]` pairs and `--fail-on`. Heavy imports
+happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from egressguard.cli.outputs import add_output_args, exit_code, write_reports
+from egressguard.config import parse_fail_on
+from egressguard.errors import ConfigError, EvidenceInputError
+from egressguard.model import ScanResult
+from egressguard.runtime.traffic import Persona
+
+
+def add_parsers(sub: Any) -> None:
+    """Add `har`, `logs` and `merge` to the main parser's subparsers."""
+    har = sub.add_parser("har", help="analyse a HAR file exported from browser devtools")
+    har.add_argument("file", type=Path, metavar="FILE")
+    har.add_argument(
+        "--persona-file",
+        type=Path,
+        help="JSON or TOML with the canary persona typed during the capture (trace its values)",
+    )
+    har.add_argument("--max-size", type=int, help="bytes; a larger HAR is refused")
+    add_output_args(har)
+    har.set_defaults(handler=run_har)
+
+    logs = sub.add_parser("logs", help="AI calls and volumes in Squid/nginx/gateway logs")
+    logs.add_argument("file", type=Path, metavar="FILE")
+    logs.add_argument("--log-format", choices=["squid", "nginx", "gateway"], help="default: detect")
+    add_output_args(logs)
+    logs.set_defaults(handler=run_logs)
+
+    merge = sub.add_parser("merge", help="merge JSON reports (audit, crawl, har, logs) into one")
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json")
+    add_output_args(merge)
+    merge.set_defaults(handler=run_merge)
+
+
+def _finish(args: argparse.Namespace, result: ScanResult) -> int:
+    fail_on = parse_fail_on(args.fail_on or "high")
+    write_reports(args, result)
+    return exit_code(result, fail_on)
+
+
+def run_har(args: argparse.Namespace) -> int:
+    from egressguard.runtime.analyse import analyse_traffic
+    from egressguard.runtime.har import MAX_HAR_BYTES, load_har
+
+    persona = load_persona(args.persona_file) if args.persona_file else None
+    if args.max_size is not None and args.max_size <= 0:
+        raise ConfigError("--max-size must be a positive number of bytes")
+    traffic = load_har(args.file, max_bytes=args.max_size or MAX_HAR_BYTES)
+    return _finish(args, analyse_traffic(traffic, persona=persona))
+
+
+def run_logs(args: argparse.Namespace) -> int:
+    from egressguard.catalog import load_catalog
+    from egressguard.runtime.findings_logs import analyse_log
+    from egressguard.runtime.logs import LogFormat, read_log
+
+    catalog = load_catalog()
+    fmt = LogFormat(args.log_format) if args.log_format else None
+    return _finish(args, analyse_log(read_log(args.file, catalog, fmt), catalog))
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from egressguard.report.json_report import parse
+    from egressguard.report.merge import merge_results
+
+    results = []
+    for path in args.reports:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EvidenceInputError(f"{path}: cannot read: {exc}") from exc
+        try:
+            results.append(parse(text))
+        except EvidenceInputError as exc:
+            raise EvidenceInputError(f"{path}: {exc}") from exc
+    return _finish(args, merge_results(results))
+
+
+def load_persona(path: Path) -> Persona:
+    """The persona in a JSON or TOML file (the fields of `canary.PERSONA_FIELDS`)."""
+    from egressguard.runtime.canary import persona_from_mapping
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--persona-file: {path}: cannot read: {exc}") from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            data: object = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ConfigError(f"--persona-file: {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"--persona-file: {path}: expected an object of persona fields")
+    try:
+        return persona_from_mapping(data)
+    except ConfigError as exc:
+        raise ConfigError(f"--persona-file: {path}: {exc}") from exc
