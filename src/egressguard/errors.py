@@ -12,6 +12,8 @@
      +-- EvidenceInputError   a HAR, proxy/web-server log or JSON report given to `har`, `logs` or
                               `merge` cannot be read at all (missing, binary, too large, not that
                               format); one unreadable entry or line is a skipped value instead
+     +-- BundleError          an evidence bundle or its signing key cannot be written or read
+     |                        (a tampered bundle is a Verdict with problems, not an error)
      +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
           +-- GatewayConfigError   gateway.toml is invalid
           +-- VaultError           the token vault cannot be read, written or decrypted
@@ -53,6 +55,10 @@ class GitError(EgressGuardError):
 
 class ReportError(EgressGuardError):
     """A report could not be rendered."""
+
+
+class BundleError(EgressGuardError):
+    """An evidence bundle or its signing key cannot be written or read at all."""
 
 
 class CrawlError(EgressGuardError):

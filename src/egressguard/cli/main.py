@@ -14,7 +14,7 @@ from pathlib import Path
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, report_base, run_audit
-from egressguard.cli import crawl_cmd, gateway_cmd, runtime_cmd
+from egressguard.cli import bundle_cmd, crawl_cmd, gateway_cmd, runtime_cmd
 from egressguard.cli.outputs import (
     EXIT_ERROR,
     EXIT_OK,
@@ -44,6 +44,7 @@ def _parser() -> Parser:
     _scan_args(base)
     base.add_argument("-o", "--output", type=Path, required=True, help="baseline file to write")
     gateway_cmd.add_parsers(sub)
+    bundle_cmd.add_parsers(sub)
     runtime_cmd.add_parsers(sub)
     crawl_cmd.add_parsers(sub)
     return p
