@@ -19,6 +19,7 @@ REQUIRED_RULE_IDS = frozenset(
         "ai-key-hardcoded",
         "ai-key-in-config-file",
         "ai-key-rendered-to-browser",
+        "ai-key-in-url",
         "ai-credential-field-not-encrypted",
         "ai-credential-plaintext-in-dump",
         "ai-call-without-audit-log",

@@ -6,6 +6,7 @@
 | SecretAnalyser         | ai-key-browser-exposed, ai-key-hardcoded, ai-key-in-config-file,     |
 |                        | ai-key-rendered-to-browser                                           |
 | ConfigAtRestAnalyser   | ai-credential-field-not-encrypted, ai-credential-plaintext-in-dump   |
+| KeyInUrlAnalyser       | ai-key-in-url (a credential in an AI endpoint's query string)        |
 | DependencyAnalyser     | ai-sdk-dependency                                                    |
 | VendorClientAnalyser   | ai-client-outside-tree (AI client injected from an unscanned package) |
 | ScriptAnalyser         | ai-script-on-storefront, ai-script-on-checkout                       |
@@ -21,6 +22,7 @@ from egressguard.audit.analysers.bulk import BulkAccessAnalyser
 from egressguard.audit.analysers.config_at_rest import ConfigAtRestAnalyser
 from egressguard.audit.analysers.dependencies import DependencyAnalyser
 from egressguard.audit.analysers.endpoints import EndpointAnalyser
+from egressguard.audit.analysers.key_in_url import KeyInUrlAnalyser
 from egressguard.audit.analysers.logging_rules import LoggingAnalyser
 from egressguard.audit.analysers.scripts import ScriptAnalyser
 from egressguard.audit.analysers.secrets import SecretAnalyser
@@ -36,6 +38,7 @@ def default_analysers() -> tuple[Analyser, ...]:
         EndpointAnalyser(),
         SecretAnalyser(),
         ConfigAtRestAnalyser(),
+        KeyInUrlAnalyser(),
         DependencyAnalyser(),
         VendorClientAnalyser(),
         ScriptAnalyser(),

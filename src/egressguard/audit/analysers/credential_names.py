@@ -113,6 +113,12 @@ def mentions_ai(text: str) -> bool:
     return _AI_TEXT.search(text) is not None
 
 
+def ai_word(text: str) -> str | None:
+    """The first AI word or provider name in free text ("gemini", "AI"), or None."""
+    m = _AI_TEXT.search(text)
+    return m.group() if m else None
+
+
 def provider_named(name: str, catalog: Catalog) -> str | None:
     """The id of the catalogue provider `name` mentions ("azure-openai" beats "openai")."""
     compact = re.sub(r"[^a-z0-9]", "", name.lower())
