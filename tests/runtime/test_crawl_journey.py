@@ -29,7 +29,7 @@ name = "mini"
 name = "home"
 action = "goto"
 url = "/"
-wait = { load = "networkidle", ms = 100 }
+wait = { load = "networkidle", quiet = 2000, ms = 100 }
 [[step]]
 name = "email"
 action = "fill"
@@ -43,10 +43,11 @@ def test_a_journey_file_parses_into_steps() -> None:
     journey = parse_journey(GOOD, "mini.toml")
     assert journey.name == "mini"
     home, email = journey.steps
-    assert (home.action, home.url, home.wait.load, home.wait.ms) == (
+    assert (home.action, home.url, home.wait.load, home.wait.quiet, home.wait.ms) == (
         Action.GOTO,
         "/",
         LoadState.NETWORKIDLE,
+        2000,
         100,
     )
     assert (email.selectors, email.timeout) == (("#email", "input[type=email]"), 3.0)
@@ -78,6 +79,7 @@ def test_packaged_journeys_cover_the_shopper_path(theme: Theme) -> None:
         ),
         ('[[step]]\nname = "a"\naction = "wait"\nwiat = {}', "unknown key(s) wiat"),
         ('[[step]]\nname = "a"\naction = "wait"\nwait = { ms = -1 }', "wait.ms must be"),
+        ('[[step]]\nname = "a"\naction = "wait"\nwait = { quiet = 1.5 }', "wait.quiet must be"),
         ('[[step]]\nname = "a"\naction = "wait"\nwait = { load = "idle" }', "wait.load must be"),
         ('[[step]]\nname = "a"\naction = "wait"\ntimeout = 0', "timeout must be"),
         (

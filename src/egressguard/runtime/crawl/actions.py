@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -30,13 +31,19 @@ PAYMENT_BUTTON = re.compile(
 _LABEL_JS = """e => [...new Set([e.innerText, e.value, e.getAttribute("aria-label"), e.title]
   .filter(Boolean).map(s => String(s).trim()))].join(" ").slice(0, 300)"""
 _POLL = 0.15
+QUIET_WINDOW = 0.5  # seconds without a request in flight that count as "the page is done"
+
+# Seconds since the network was last busy (0 while a request is in flight).
+QuietFor = Callable[[], float]
 
 
 class StepFailed(Exception):
     """A step could not be performed; the message says why in one line."""
 
 
-async def perform(page: Page, step: Step, value: str, base_url: str, timeout: float) -> None:
+async def perform(
+    page: Page, step: Step, value: str, base_url: str, timeout: float, quiet_for: QuietFor
+) -> None:
     """Do `step` (its action, then its wait) on `page` within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     if step.action is Action.GOTO:
@@ -52,7 +59,7 @@ async def perform(page: Page, step: Step, value: str, base_url: str, timeout: fl
                 await _act(target, step, value, deadline)
         else:
             await _act(target, step, value, deadline)
-    await _wait(page, step, deadline)
+    await _wait(page, step, deadline, quiet_for)
 
 
 async def first_visible(page: Page, selectors: tuple[str, ...], deadline: float) -> Locator:
@@ -98,7 +105,7 @@ async def _act(target: Locator, step: Step, value: str, deadline: float) -> None
             await target.fill(value, timeout=timeout)
         case Action.TYPE:
             await target.fill("", timeout=timeout)
-            await target.press_sequentially(value, delay=10, timeout=timeout)
+            await target.press_sequentially(value, timeout=timeout)
         case Action.PRESS:
             await target.press(value, timeout=timeout)
         case Action.SELECT:
@@ -111,9 +118,14 @@ async def _act(target: Locator, step: Step, value: str, deadline: float) -> None
             pass
 
 
-async def _wait(page: Page, step: Step, deadline: float) -> None:
+async def _wait(page: Page, step: Step, deadline: float, quiet_for: QuietFor) -> None:
     if step.wait.selector:
         await page.wait_for_selector(step.wait.selector, state="visible", timeout=_ms(deadline))
+    if step.wait.quiet:
+        until = min(deadline, time.monotonic() + step.wait.quiet / 1000)
+        await asyncio.sleep(_POLL)  # let what the action started begin
+        while quiet_for() < QUIET_WINDOW and time.monotonic() < until:
+            await asyncio.sleep(_POLL)
     if step.wait.ms:
         await asyncio.sleep(min(step.wait.ms / 1000, max(0.0, deadline - time.monotonic())))
 

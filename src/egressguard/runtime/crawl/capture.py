@@ -87,6 +87,8 @@ class Capture:
     _frames: list[WebSocketFrame] = field(default_factory=list)
     _pages: dict[str, None] = field(default_factory=dict)  # ordered set
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _in_flight: set[PwRequest] = field(default_factory=set)
+    _last_activity: float = field(default_factory=time.monotonic)
 
     def attach(self, context: BrowserContext) -> None:
         """Listen to every page of `context`, including popups. Call before opening pages."""
@@ -105,6 +107,10 @@ class Capture:
 
     def pages(self) -> tuple[str, ...]:
         return tuple(self._pages)
+
+    def quiet_for(self) -> float:
+        """Seconds since the network was last busy (0 while a request is in flight)."""
+        return 0.0 if self._in_flight else time.monotonic() - self._last_activity
 
     async def settle(self, seconds: float) -> None:
         """Give in-flight requests and pending look-ups up to `seconds` to finish."""
@@ -152,6 +158,8 @@ class Capture:
     def _on_request(self, request: PwRequest) -> None:
         if request.url.startswith(_SKIPPED_SCHEMES):
             return
+        self._in_flight.add(request)
+        self._last_activity = time.monotonic()
         if len(self._requests) >= self.budgets.max_requests:
             self.dropped_requests += 1
             return
@@ -168,11 +176,15 @@ class Capture:
         )
 
     def _on_finished(self, request: PwRequest) -> None:
+        self._in_flight.discard(request)
+        self._last_activity = time.monotonic()
         pending = self._requests.get(request)
         if pending is not None:
             self._spawn(self._complete(request, pending))
 
     def _on_failed(self, request: PwRequest) -> None:
+        self._in_flight.discard(request)
+        self._last_activity = time.monotonic()
         pending = self._requests.get(request)
         if pending is not None:
             self._spawn(self._complete(request, pending))
@@ -221,6 +233,7 @@ class Capture:
         ws.on("framereceived", lambda payload: self._on_frame(ws.url, page_url, False, payload))
 
     def _on_frame(self, url: str, page_url: str, sent: bool, payload: str | bytes) -> None:
+        self._last_activity = time.monotonic()
         if len(self._frames) >= self.budgets.max_requests:
             return
         text = payload if isinstance(payload, str) else base64.b64encode(payload).decode()

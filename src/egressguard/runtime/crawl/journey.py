@@ -8,7 +8,7 @@
     action = "type"                          # goto | click | fill | type | press | select |
     selectors = ["#search", "input[name=q]"] #   check | hover | wait
     value = "jacket"                         # persona fields as {email}, {first_name}, ...
-    wait = { load = "domcontentloaded", selector = ".products", ms = 500 }
+    wait = { load = "domcontentloaded", selector = ".products", quiet = 3000, ms = 500 }
 
 Validation happens once, here: every error names the file and the step. Nothing here
 touches a browser.
@@ -64,7 +64,7 @@ _NEEDS_SELECTORS = {
 }
 _NEEDS_VALUE = {Action.FILL, Action.TYPE, Action.PRESS, Action.SELECT}
 _STEP_KEYS = {"name", "action", "url", "selectors", "value", "wait", "timeout"}
-_WAIT_KEYS = {"load", "selector", "ms"}
+_WAIT_KEYS = {"load", "selector", "quiet", "ms"}
 _PLACEHOLDERS = frozenset((*PERSONA_FIELDS, "full_name"))
 
 
@@ -74,7 +74,8 @@ class Wait:
 
     load: LoadState | None = None
     selector: str | None = None
-    ms: int = 0
+    quiet: int = 0  # at most this many ms, until no request has been in flight for QUIET_WINDOW
+    ms: int = 0  # a plain pause
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ def _selectors(value: object, where: str) -> tuple[str, ...]:
 
 def _wait(value: object, where: str) -> Wait:
     if not isinstance(value, dict):
-        raise ConfigError(f"journey {where}: wait must be a table (load, selector, ms)")
+        raise ConfigError(f"journey {where}: wait must be a table (load, selector, quiet, ms)")
     unknown = sorted(set(value) - _WAIT_KEYS)
     if unknown:
         raise ConfigError(f"journey {where}: unknown wait key(s) {', '.join(unknown)}")
@@ -190,10 +191,15 @@ def _wait(value: object, where: str) -> Wait:
     selector = value.get("selector")
     if selector is not None and (not isinstance(selector, str) or not selector.strip()):
         raise ConfigError(f"journey {where}: wait.selector must be a non-empty string")
-    ms = value.get("ms", 0)
+    ms, quiet = (_millis(value, key, where) for key in ("ms", "quiet"))
+    return Wait(load=state, selector=selector, quiet=quiet, ms=ms)
+
+
+def _millis(value: dict[str, Any], key: str, where: str) -> int:
+    ms = value.get(key, 0)
     if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 60_000:
-        raise ConfigError(f"journey {where}: wait.ms must be an integer from 0 to 60000")
-    return Wait(load=state, selector=selector, ms=ms)
+        raise ConfigError(f"journey {where}: wait.{key} must be an integer from 0 to 60000")
+    return ms
 
 
 def _timeout(value: object, where: str) -> float | None:

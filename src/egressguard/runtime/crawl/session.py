@@ -178,7 +178,8 @@ class _Run:
         value = step_value(step, self.plan.persona)
         try:
             await asyncio.wait_for(
-                perform(page, step, value, self.plan.url, timeout), timeout + _SLACK
+                perform(page, step, value, self.plan.url, timeout, self.capture.quiet_for),
+                timeout + _SLACK,
             )
         except StepFailed as exc:
             return scrub(str(exc), self.plan.persona)
