@@ -19,3 +19,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True when the run was started with --update-golden."""
     return bool(request.config.getoption("--update-golden"))
+
+
+# --- scan history -----------------------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Scans the tests run record their history here, never in the user's state directory."""
+    import os
+
+    os.environ["EGRESSGUARD_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))

@@ -44,7 +44,7 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 
 _KNOWN_KEYS = frozenset(
-    {"exclude", "max_file_size", "fail_on", "disable_rules", "severity", "providers"}
+    {"exclude", "max_file_size", "fail_on", "disable_rules", "severity", "providers", "history"}
 )
 
 
@@ -56,6 +56,9 @@ class AuditSettings:
     disable_rules: frozenset[str] = frozenset()
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     providers: tuple[Mapping[str, Any], ...] = ()
+    # Scan history: True = the default file under the state directory, False = off,
+    # a string = that SQLite file (relative to the config file's folder).
+    history: bool | str = True
     source: str = "defaults"
 
 
@@ -94,8 +97,15 @@ def settings_from_mapping(raw: Mapping[str, Any], source: str) -> AuditSettings:
         disable_rules=frozenset(_str_list(raw, "disable_rules", source)),
         severity_overrides=_severity_table(raw.get("severity", {}), source),
         providers=tuple(_table_list(raw, "providers", source)),
+        history=_history(raw.get("history", True), source),
         source=source,
     )
+
+
+def _history(value: Any, source: str) -> bool | str:
+    if isinstance(value, bool) or (isinstance(value, str) and value):
+        return value
+    raise ConfigError(f"{source}: history must be true, false or a file path")
 
 
 def _str_list(raw: Mapping[str, Any], key: str, source: str) -> tuple[str, ...]:

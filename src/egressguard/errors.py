@@ -14,6 +14,7 @@
                               format); one unreadable entry or line is a skipped value instead
      +-- BundleError          an evidence bundle or its signing key cannot be written or read
      |                        (a tampered bundle is a Verdict with problems, not an error)
+     +-- HistoryError         the scan history cannot be opened or written
      +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
           +-- GatewayConfigError   gateway.toml is invalid
           +-- VaultError           the token vault cannot be read, written or decrypted
@@ -59,6 +60,10 @@ class ReportError(EgressGuardError):
 
 class BundleError(EgressGuardError):
     """An evidence bundle or its signing key cannot be written or read at all."""
+
+
+class HistoryError(EgressGuardError):
+    """The scan history cannot be opened or written."""
 
 
 class CrawlError(EgressGuardError):

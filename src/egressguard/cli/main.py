@@ -14,7 +14,7 @@ from pathlib import Path
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, report_base, run_audit
-from egressguard.cli import bundle_cmd, crawl_cmd, gateway_cmd, runtime_cmd
+from egressguard.cli import bundle_cmd, crawl_cmd, gateway_cmd, history_cmd, runtime_cmd
 from egressguard.cli.outputs import (
     EXIT_ERROR,
     EXIT_OK,
@@ -40,11 +40,13 @@ def _parser() -> Parser:
     audit.add_argument("--baseline", type=Path, help="accept the findings in this baseline file")
     audit.add_argument("--diff", metavar="REV", help="scan only files changed since git REV")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    history_cmd.add_history_args(audit)
     base = sub.add_parser("baseline", help="write a baseline accepting the current findings")
     _scan_args(base)
     base.add_argument("-o", "--output", type=Path, required=True, help="baseline file to write")
     gateway_cmd.add_parsers(sub)
     bundle_cmd.add_parsers(sub)
+    history_cmd.add_parsers(sub)
     runtime_cmd.add_parsers(sub)
     crawl_cmd.add_parsers(sub)
     return p
@@ -127,6 +129,7 @@ def _audit(args: argparse.Namespace) -> int:
     request = _request(args, settings)
     result = _scan_with_progress(request, show=not args.no_progress and sys.stderr.isatty())
     write_reports(args, result)
+    history_cmd.record_scan(args, settings, result, "audit")
     return exit_code(result, fail_on)
 
 

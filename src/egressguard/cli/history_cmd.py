@@ -1,0 +1,108 @@
+"""Scan history in the CLI: record each scan and show the trend (`egressguard history`).
+
+Where the history lives, first match wins: `--no-history` (nowhere), `--history FILE`,
+`history = false | "FILE"` in .egressguard.toml, else `history.sqlite` in the state
+directory: `$EGRESSGUARD_STATE_DIR`, `$XDG_STATE_HOME/egressguard`, `~/.local/state/egressguard`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from egressguard.cli.outputs import EXIT_OK, err
+from egressguard.config import AuditSettings
+from egressguard.model import ScanResult
+
+HISTORY_FILE = "history.sqlite"
+
+
+def add_history_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--history", type=Path, metavar="FILE", help="scan history (SQLite) to use")
+    p.add_argument("--no-history", action="store_true", help="do not record this scan")
+    p.add_argument("--target", help="name of what is scanned in the history (default: paths)")
+
+
+def add_parsers(sub: Any) -> None:
+    show = sub.add_parser("history", help="recorded scans and the trend since the last one")
+    show.add_argument("--history", type=Path, metavar="FILE", help="scan history (SQLite)")
+    show.add_argument("--target", help="one target's scans (default: list the targets)")
+    show.set_defaults(handler=_show)
+
+
+def state_dir() -> Path:
+    explicit = os.environ.get("EGRESSGUARD_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "egressguard"
+
+
+def history_path(args: argparse.Namespace, settings: AuditSettings) -> Path | None:
+    if getattr(args, "no_history", False):
+        return None
+    if getattr(args, "history", None) is not None:
+        return Path(args.history)
+    if settings.history is False:
+        return None
+    if isinstance(settings.history, str):
+        config_dir = Path(settings.source).parent if settings.source != "defaults" else Path()
+        return config_dir / settings.history
+    return state_dir() / HISTORY_FILE
+
+
+def record_scan(
+    args: argparse.Namespace, settings: AuditSettings, result: ScanResult, source: str
+) -> None:
+    """Store the scan and say, on stderr, what changed since the target's previous scan."""
+    path = history_path(args, settings)
+    if path is None:
+        return
+    from egressguard.store.history import record_of, trend
+    from egressguard.store.history_sqlite import SqliteHistory
+
+    target = args.target or " + ".join(str(Path(p).resolve()) for p in args.paths)
+    started = datetime.now(UTC).replace(microsecond=0).isoformat()
+    store = SqliteHistory(path)
+    try:
+        previous = store.scans(target)
+        current = store.add(record_of(result, target, source, started))
+    finally:
+        store.close()
+    if not previous:
+        err(f"egressguard: history: first scan of this target recorded in {path}")
+        return
+    t = trend(previous[-1], current)
+    err(
+        f"egressguard: history: {len(t.new)} new, {len(t.fixed)} fixed, "
+        f"{len(t.still_open)} still open since the scan of {previous[-1].started_at}"
+    )
+
+
+def _show(args: argparse.Namespace) -> int:
+    from egressguard.store.history import trend
+    from egressguard.store.history_sqlite import SqliteHistory
+
+    path = args.history or state_dir() / HISTORY_FILE
+    store = SqliteHistory(path)
+    try:
+        if args.target is None:
+            for target in store.targets():
+                print(target)
+            return EXIT_OK
+        scans = store.scans(args.target)
+    finally:
+        store.close()
+    previous = None
+    for scan in scans:
+        t = trend(previous, scan)
+        print(
+            f"#{scan.id} {scan.started_at} {scan.source} {len(scan.findings)} finding(s): "
+            f"{len(t.new)} new, {len(t.fixed)} fixed, {len(t.still_open)} still open"
+        )
+        previous = scan
+    return EXIT_OK
