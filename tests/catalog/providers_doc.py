@@ -61,7 +61,9 @@ catalogue API (`egressguard.catalog.Catalog`) exposes them for other analysers:
   qualified class name (`"\\Tidycode\\AIClient\\FraudDetectionFactory"` -> `tidycode`,
   `tidycode/ai-php-sdk`, `Tidycode\\AIClient`);
 - `Catalog.php_namespaces() -> tuple[SdkMatch, ...]`: every (provider, SDK, namespace);
-- `Sdk.namespaces`: the namespaces of one package (`Provider.sdks`);
+- `Sdk.namespaces`: the namespaces of one package (`Provider.sdks`); the same index as a
+  plain function over any provider tuple: `catalog.providers.namespace_index(providers)` and
+  `match_namespace(index, class_name)`;
 - `Catalog.sdk_provider(ecosystem, package)`: the provider of a composer/npm package;
 - `Catalog.ai_package_word(package)`: for a package NOT listed here, the word that marks its
   name as an AI/LLM client (next section), else `None`.

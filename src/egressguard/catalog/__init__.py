@@ -30,6 +30,12 @@ ADDITIONS (compatible with the interface above):
         prefixes, case-sensitive; context words of context-only rules, caseless), "sdk"
         (package names; a bare npm name is quoted as in package.json) and "widget".
     Catalog.widget_region(host) -> Region | None      the region of one widget host
+    Catalog.php_sdk(class_name) -> SdkMatch | None    the SDK (provider, package, namespace) a
+        fully qualified PHP class belongs to, by the providers' `php_namespaces`
+    Catalog.php_namespaces() -> tuple[SdkMatch, ...]  every known (provider, SDK, namespace)
+    Catalog.ai_package_word(package) -> str | None   the [ai_package_names] word that marks an
+        unlisted package name as an AI/LLM client ("bydn/openai" -> "openai")
+    Sdk.namespaces: tuple[str, ...]                   PHP namespaces of one composer package
     catalog_from_toml(providers=None, secrets=None, rules=None, extra_providers=())
         build a catalogue from TOML text (None: the packaged file); tests feed broken snippets
     find_secrets(rule, text) -> Iterator[(offset, secret)]   one rule's regex + placeholder
@@ -49,9 +55,11 @@ from egressguard.catalog.schema import (
     HostRule,
     HostSample,
     HostSamples,
+    PackageWords,
     Provider,
     RuleMeta,
     Sdk,
+    SdkMatch,
     SecretRule,
     TextSamples,
     Widget,
@@ -65,9 +73,11 @@ __all__ = [
     "HostRule",
     "HostSample",
     "HostSamples",
+    "PackageWords",
     "Provider",
     "RuleMeta",
     "Sdk",
+    "SdkMatch",
     "SecretRule",
     "TextSamples",
     "Widget",

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from egressguard.catalog.hosts import HostIndex, literal_of, literal_runs, split_host
 from egressguard.catalog.package_words import ai_word_in
+from egressguard.catalog.providers import match_namespace, namespace_index
 from egressguard.catalog.schema import (
     HostMatch,
     HostRule,
@@ -73,11 +74,7 @@ class Catalog:
         )
         self._widget_hosts = HostIndex([(w, r, False) for w in widgets for r in w.hosts])
         self._sdks = {(s.ecosystem, s.package): p for p in providers for s in p.sdks}
-        self._php: dict[str, SdkMatch] = {}
-        for p in providers:
-            for s in p.sdks:
-                for ns in s.namespaces:
-                    self._php.setdefault(ns.lower(), SdkMatch(p, s, ns))
+        self._php = namespace_index(providers)
         self._host_cache: dict[str, HostMatch | None] = {}
 
     def provider(self, provider_id: str) -> Provider:
@@ -142,12 +139,7 @@ class Catalog:
         "tidycode/ai-php-sdk", namespace `Tidycode\\AIClient`. A namespace also matches the
         class of the same name (`OpenAI` for `\\OpenAI::client()`).
         """
-        parts = class_name.strip().lstrip("\\").lower().split("\\")
-        for end in range(len(parts), 0, -1):
-            found = self._php.get("\\".join(parts[:end]))
-            if found is not None:
-                return found
-        return None
+        return match_namespace(self._php, class_name)
 
     def php_namespaces(self) -> tuple[SdkMatch, ...]:
         """Every (provider, SDK, namespace) the catalogue knows, in catalogue order."""

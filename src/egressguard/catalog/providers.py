@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from egressguard.catalog.fields import Fields
-from egressguard.catalog.schema import HostRule, HostSample, HostSamples, Provider, Sdk, Widget
+from egressguard.catalog.schema import (
+    HostRule,
+    HostSample,
+    HostSamples,
+    Provider,
+    Sdk,
+    SdkMatch,
+    Widget,
+)
 from egressguard.model import Region
 
 ECOSYSTEMS = ("composer", "npm")
@@ -147,3 +155,27 @@ def _jurisdiction(entry: Fields) -> str:
     if not _JURISDICTION.fullmatch(value):
         raise entry.error(f"'jurisdiction' {value!r} must be an ISO 3166 alpha-2 code or '-'")
     return value
+
+
+def namespace_index(providers: tuple[Provider, ...]) -> dict[str, SdkMatch]:
+    """Lower-case PHP namespace -> (provider, SDK, namespace), first provider wins.
+
+    The data behind `Catalog.php_sdk`; `Sdk.namespaces` holds the same per package.
+    """
+    index: dict[str, SdkMatch] = {}
+    for provider in providers:
+        for sdk in provider.sdks:
+            for ns in sdk.namespaces:
+                index.setdefault(ns.lower(), SdkMatch(provider, sdk, ns))
+    return index
+
+
+def match_namespace(index: dict[str, SdkMatch], class_name: str) -> SdkMatch | None:
+    """The SDK of a fully qualified PHP class (leading backslash optional, any case): the
+    longest catalogue namespace that is the class itself or a prefix of whole segments."""
+    parts = class_name.strip().lstrip("\\").lower().split("\\")
+    for end in range(len(parts), 0, -1):
+        found = index.get("\\".join(parts[:end]))
+        if found is not None:
+            return found
+    return None
