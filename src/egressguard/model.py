@@ -169,6 +169,9 @@ class IntegrationSite:
     line: int
     runs_in: RunsIn
     feature: str = "unknown"
+    # HIGH: the host is in the code/config or an SDK's default; MEDIUM: inferred (a config URL
+    # whose path or surrounding branch names the provider).
+    confidence: Confidence = Confidence.HIGH
 
 
 @dataclass(frozen=True, slots=True)

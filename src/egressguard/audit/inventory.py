@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from egressguard.catalog import Catalog
 from egressguard.model import (
-    Confidence,
     DataCategory,
     Hit,
     Integration,
@@ -60,7 +59,7 @@ def site_hits(
         provider=site.provider,
         host=site.host,
         region=region,
-        confidence=Confidence.HIGH,
+        confidence=site.confidence,
         data_categories=tuple(sorted(set(categories))),
     )
     if region.is_sovereign:
@@ -79,7 +78,7 @@ def site_hits(
         host=site.host,
         region=region,
         severity=_TRANSFER_SEVERITY.get(region, Severity.MEDIUM),
-        confidence=Confidence.HIGH,
+        confidence=site.confidence,
     )
 
 

@@ -12,6 +12,9 @@ finding. Four lexical detectors run over the comment-free view of the file (lexi
              and used where a request is built or sent (`->post(self::API_URL . '/v1/…')`)
   sdks       client construction without a URL (`OpenAI::client(`, `new Anthropic(` …) ->
              the provider's default host, unless the arguments name a base URL / region
+  tree       (PHP, dataflow/php_sites.py) calls on an injected SDK client known by its declared
+             type, and requests to a config URL whose path or `case`/`if` branch names the
+             provider (medium confidence)
 
 One site per (provider, host, line). `feature` comes from FEATURES below.
 """
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from egressguard.audit.analysers.config_defaults import config_reads
 from egressguard.audit.analysers.lexical import CodeView
-from egressguard.model import Exposure, IntegrationSite, Language, RunsIn
+from egressguard.model import Confidence, Exposure, IntegrationSite, Language, RunsIn
 
 if TYPE_CHECKING:
     from egressguard.audit.analysers.base import SourceFile
@@ -222,6 +225,7 @@ class _Candidate:
     offset: int
     provider: str
     host: str
+    confidence: Confidence = Confidence.HIGH
 
 
 class EndpointAnalyser:
@@ -248,6 +252,7 @@ class EndpointAnalyser:
             candidates += _sdk_candidates(view, catalog)
         if f.language is Language.PHP:
             candidates += _config_candidates(f, view, catalog)
+            candidates += _tree_candidates(f, catalog)
         yield from _sites(f, candidates)
 
 
@@ -279,6 +284,7 @@ def _sites(f: SourceFile, candidates: list[_Candidate]) -> Iterator[IntegrationS
             line=line,
             runs_in=_runs_in(f, c.offset, scripts),
             feature=feature_of(f"{f.rel} {classes} {_window(f, line)}"),
+            confidence=c.confidence,
         )
 
 
@@ -398,6 +404,17 @@ def _config_candidates(f: SourceFile, view: CodeView, catalog: Catalog) -> Itera
             match = catalog.classify_host(host)
             if match is not None:
                 yield _Candidate(offset, match.provider.id, match.host)
+
+
+def _tree_candidates(f: SourceFile, catalog: Catalog) -> Iterator[_Candidate]:
+    """Calls on an injected SDK client (by its declared type: a catalogue SDK namespace or a
+    project subclass of one) and requests to a config URL whose path or branch names the
+    provider (php_sites.py; parses the file only when a text check says it may find one)."""
+    from egressguard.audit.dataflow.php_sites import tree_sites
+
+    starts = f.line_starts
+    for s in tree_sites(f, catalog):
+        yield _Candidate(starts[s.line - 1], s.provider, s.host, s.confidence)
 
 
 def _sdk_candidates(view: CodeView, catalog: Catalog) -> Iterator[_Candidate]:

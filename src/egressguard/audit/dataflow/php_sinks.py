@@ -24,11 +24,12 @@ from tree_sitter import Node
 
 from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow.flow import Flow
+from egressguard.audit.dataflow.php_sdk import receiver_sdk
 from egressguard.audit.dataflow.php_symbols import FileUnit
 from egressguard.audit.dataflow.php_taint import EMPTY, Taint, union, weakest
 from egressguard.catalog.dataflow_rules import SinkRule
 from egressguard.catalog.dataflow_schema import SinkKind
-from egressguard.model import IntegrationSite, TraceStep
+from egressguard.model import Confidence, IntegrationSite, TraceStep
 
 if TYPE_CHECKING:
     from egressguard.audit.dataflow.php_eval import Walker
@@ -53,17 +54,37 @@ def check(
 ) -> None:
     """Record a flow for every label that reaches this call's payload, if it is an AI sink."""
     rule = w.an.php.sink(name, hint, A.arguments_text(node))
+    if rule is None and is_method:
+        _sdk_client_call(w, node, name, taints)
+        return
     if rule is None or (rule.kind in _FUNCTION_SINKS) == is_method:
         return
     payload = _payload(w, rule, args, taints)
     if not payload:
         return
     located = site_for(w, node, rule, args)
-    if located is None:
+    if located is not None:
+        call = f"->{name}()" if is_method else f"{name}()"
+        _record(w, node, payload, located, f"{rule.label} {call}", rule.confidence)
+
+
+def _sdk_client_call(w: Walker, node: Node, name: str, taints: list[Taint]) -> None:
+    """`$this->client->detectFraud($data)` on an SDK client known by its declared type
+    (php_sdk.py): every argument is payload; the site is the call's own."""
+    payload = union(*taints)
+    if not payload:
         return
+    match = receiver_sdk(w.an.index, w.an.catalog, w.f.state, node)
+    located = _on_line(_Where(w.f.ctx.rel, w.f.ctx.sites), node) if match is not None else None
+    if match is not None and located is not None:
+        _record(w, node, payload, located, f"{match.sdk.package} ->{name}()", Confidence.HIGH)
+
+
+def _record(
+    w: Walker, node: Node, payload: Taint, located: Located, what: str, confidence: Confidence
+) -> None:
     site = located.site
-    call = f"->{name}()" if is_method else f"{name}()"
-    sink = TraceStep(w.f.ctx.rel, A.line(node), f"sent by {rule.label} {call} to {site.host}")
+    sink = TraceStep(w.f.ctx.rel, A.line(node), f"sent by {what} to {site.host}")
     for label in payload:
         key = (
             sink.file,
@@ -79,7 +100,7 @@ def check(
             steps=(*label.steps, sink),
             site=site,
             source_line=label.source.line,
-            confidence=weakest(label.confidence, rule.confidence),
+            confidence=weakest(weakest(label.confidence, confidence), site.confidence),
             site_file=located.rel,
         )
         w.an.flows.setdefault(key, flow)

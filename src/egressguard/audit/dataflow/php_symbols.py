@@ -26,6 +26,7 @@ from egressguard.model import IntegrationSite, Language
 if TYPE_CHECKING:
     from egressguard.audit.project import Project
     from egressguard.catalog import Catalog
+    from egressguard.catalog.schema import SdkMatch
 
 _REGISTRATION = re.compile(
     r"ComponentRegistrar::MODULE\s*,\s*['\"]([A-Za-z0-9]+)_([A-Za-z0-9]+)['\"]\s*,\s*__DIR__"
@@ -161,6 +162,7 @@ class ProjectIndex:
         self._module_files: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
         self._dependents: dict[str, list[str]] = {}
+        self.sdk_classes: dict[str, SdkMatch | None] = {}  # php_sdk.sdk_class's answers
 
     def raw(self, rel: str) -> bytes:
         """The bytes of a scanned file, read once (empty when unreadable)."""
@@ -177,16 +179,24 @@ class ProjectIndex:
     def resolve(self, fqcn: str) -> tuple[FileUnit, ClassInfo] | None:
         """The file and class of a fully qualified class name (through di.xml preferences)."""
         fqcn = self.preferences().get(fqcn, fqcn)
+        for rel in self.paths_of(fqcn):
+            unit = self.unit(rel)
+            info = unit.klass(fqcn.rpartition("\\")[2]) if unit is not None else None
+            if unit is not None and info is not None:
+                return unit, info
+        return None
+
+    def paths_of(self, fqcn: str) -> list[str]:
+        """The scanned files PSR-4/registration say may hold a class (none parsed)."""
+        out: list[str] = []
         for prefix, folder in self.prefixes():
             if fqcn.startswith(prefix):
                 rel = posixpath.normpath(
                     posixpath.join(folder, fqcn[len(prefix) :].replace("\\", "/") + ".php")
                 )
-                unit = self.unit(rel) if self.project.has(rel) else None
-                info = unit.klass(fqcn.rpartition("\\")[2]) if unit is not None else None
-                if unit is not None and info is not None:
-                    return unit, info
-        return None
+                if self.project.has(rel):
+                    out.append(rel)
+        return out
 
     def parent(self, unit: FileUnit, info: ClassInfo) -> tuple[FileUnit, ClassInfo] | None:
         """The class `info` extends (same file first, else through PSR-4), one level."""
@@ -207,6 +217,7 @@ class ProjectIndex:
 
             language, exposure = classify(unit.rel)
             other = SourceFile(unit.rel, unit.data, language, exposure, frozenset({"ai", "sdk"}))
+            other.project = self.project
             self._sites[unit.rel] = tuple(EndpointAnalyser().analyse(other, catalog))
         return self._sites[unit.rel]
 
