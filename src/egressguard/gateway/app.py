@@ -26,7 +26,7 @@ from egressguard.gateway.problems import Rejected, error_body
 from egressguard.gateway.proxy import GatewayContext, ProxyEndpoint, check_client
 from egressguard.gateway.routing import Router
 from egressguard.gateway.settings import GatewaySettings, UpstreamSettings
-from egressguard.gateway.upstream import UpstreamClient, upstream_errors
+from egressguard.gateway.upstream import UpstreamClient
 
 POST_ROUTES = (
     "/v1/chat/completions",
@@ -35,6 +35,7 @@ POST_ROUTES = (
     "/v1/responses",
     "/v1/messages",
 )
+MODELS_LIMIT = 1 << 20  # bytes of an upstream's /models answer
 
 
 def build_app(
@@ -149,22 +150,16 @@ async def _upstream_models(ctx: GatewayContext, up: UpstreamSettings) -> list[st
     if up.models:
         return list(up.models)
     try:
-        response = await ctx.upstreams.open(up, "GET", "/v1/models", None, {})
+        opened = await ctx.upstreams.open(up, "GET", "/v1/models", None, {})
     except UpstreamError:
         return []
     try:
-        if response.status_code != 200:
+        if opened.status != 200:
             return []
-        doc = await _read_json(response)
+        doc = json.loads(await opened.read(MODELS_LIMIT))
     except (UpstreamError, ValueError):
         return []
     finally:
-        await response.aclose()
+        await opened.aclose()
     items = doc.get("data", []) if isinstance(doc, dict) else []
     return [str(m["id"]) for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
-
-
-async def _read_json(response: Any) -> Any:
-    with upstream_errors("models"):
-        raw = await response.aread()
-    return json.loads(raw)

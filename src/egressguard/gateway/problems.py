@@ -2,7 +2,7 @@
 
 A `Rejected` is raised by the request pipeline (auth, limits, parsing, policy, routing) and
 turned into a response in one place (`app.py`); upstream failures arrive as `UpstreamError`
-from the httpx seam in `upstream.py` and are mapped here too.
+from the upstream-error seam in `upstream.py` and are mapped here too.
 """
 
 from __future__ import annotations

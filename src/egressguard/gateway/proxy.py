@@ -200,10 +200,9 @@ class _Call:
         return opened
 
     async def _respond(self, opened: Opened, receive: Receive) -> None:
-        response = opened.response
-        self.status = response.status_code
-        self.start_headers = _response_headers(response.headers)
-        content_type = response.headers.get("content-type", "")
+        self.status = opened.status
+        self.start_headers = _response_headers(opened.headers)
+        content_type = opened.headers.get("content-type", "")
         if content_type.startswith("text/event-stream"):
             await self._respond_stream(opened, receive)
         else:
