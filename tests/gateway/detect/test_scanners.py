@@ -7,6 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from egressguard.gateway.detect import addresses, engine, identifiers, internet
 from egressguard.gateway.detect import secrets as secrets_module
 from egressguard.gateway.detect.context import (
     NUMBER_PATTERN,
@@ -40,7 +41,8 @@ _KEYWORDS = ["sk-", "T3BlbkFJ", "api-key", "é", "ключ", "a.b"]
 _LONG = re.compile(r"(?:^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{32}")
 _GATE = Presence([*(literal(k) for k in _KEYWORDS), secrets_module._LONG_TOKEN])
 _KEY_TEXT = st.lists(
-    st.sampled_from([*_KEYWORDS, "a" * 31, "B", "-", " ", "\n", "ü", "😀", "x.b"]), max_size=30
+    st.sampled_from([*_KEYWORDS, "a" * 31, "B", "-", " ", "\n", "ü", "😀", "x.b", "\ud800"]),
+    max_size=30,
 ).map("".join)
 
 
@@ -51,3 +53,40 @@ def test_presence_is_substring_and_regex_search(text: str) -> None:
     if _LONG.search(text):
         expected.add(len(_KEYWORDS))
     assert _GATE.found(text) == expected
+
+
+# Each gate must occur whenever its regex matches (a gate may occur without a match).
+_GATED = {
+    "digit-run": identifiers._DIGIT_RUN,
+    "alpha-ids": identifiers._ALPHA,
+    "vat": identifiers._VAT,
+    "email": internet._DOMAIN,
+    "ipv4": internet._IPV4,
+    "ipv6": internet._IPV6_SEED,
+    "postcode": addresses._POSTCODES,
+    "postcode-prefixed": addresses._PREFIXED,
+    "postcode-uk": addresses._UK_POSTCODE,
+}
+_GATE_NAMES = list(engine._GATES)
+_ALL_GATES = Presence(list(engine._GATES.values()))
+_GATE_TEXT = st.lists(
+    st.sampled_from(
+        [*"0123456789", "٣", "３", "߁", *"ABDEFGHILNPRSTXYZ", "DE", "NL", "IT", "SW", "é", "Ł",
+         "ß", "a", " ", ", ", ".", "-", ":", "@", "+", "(", ")", "/", "\t", "\n", "\ud800",
+         "1234", "10115 Berlin", "00-950 W", "12.34.56.78", "fe80::1"]
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(text=_GATE_TEXT)
+def test_gates_occur_whenever_their_regex_matches(text: str) -> None:
+    present = {_GATE_NAMES[i] for i in _ALL_GATES.found(text)}
+    for name, pattern in _GATED.items():
+        if pattern.search(text):
+            assert name in present, (name, text)
+
+
+def test_every_gate_is_tested() -> None:
+    assert set(_GATED) == set(_GATE_NAMES)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 import ahocorasick
 
 from egressguard.gateway.detect.letters import CAP_TAIL, CAP_WORD, UPPER, is_word_char
 from egressguard.gateway.detect.model import PiiCategory, Span
+from egressguard.gateway.detect.presence import NON_ASCII, Everything
 from egressguard.gateway.detect.tables import StreetWords, street_words
 
 _HOUSE = r"\d{1,4}(?:[ ]?[a-hA-H](?![\w]))?(?:[ ]?[/-][ ]?\d{1,4}[a-zA-Z]?)?"
@@ -38,6 +39,16 @@ _POSTCODES = re.compile(
 _PREFIXED = re.compile(rf"[A-Z](?<![\w.,/+-].)[A-Z]?-\d{{4,5}}{_CITY_AFTER}")
 _PREFIXES = frozenset({"D", "F", "I", "E", "A", "B", "L", "DE", "FR", "IT", "ES", "AT", "BE", "LU"})
 _UK_POSTCODE = re.compile(r"[A-Z](?<!\w.)[A-Z]?\d[A-Z\d]?[ ]\d[A-Z]{2}(?!\w)")
+
+# Necessary conditions for the postcode regexes (see identifiers.GATES); `_U` stands for
+# `[{UPPER}]`, `_D` for `re`'s Unicode \d.
+_D = b"[0-9" + NON_ASCII + b"]"
+_U = b"[A-Z" + NON_ASCII + b"]"
+GATES = {
+    "postcode": b"(?:" + _D + b"{4}|" + _D + b"-" + _D + b"+|" + _D + b"{3} ?[A-Z]{2}),? +" + _U,
+    "postcode-prefixed": b"[A-Z]-" + _D + b"{4}",
+    "postcode-uk": b" " + _D + b"+[A-Z]{2}",
+}
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -100,11 +111,12 @@ def _streets() -> _Streets:
     return _Streets(automaton, patterns)
 
 
-def find(text: str, lower: str) -> Iterator[Span]:
+def find(text: str, lower: str, present: Container[str] = Everything()) -> Iterator[Span]:
+    """Street addresses and postcodes; `present`: the `GATES` that occur in `text`."""
     addresses = list(_addresses(text, lower))
     yield from addresses
     ends = [span.end for span in addresses]
-    yield from _postcodes(text, ends)
+    yield from _postcodes(text, ends, present)
 
 
 def _addresses(text: str, lower: str) -> Iterator[Span]:
@@ -159,7 +171,19 @@ def _leftmost_covering(
     return None
 
 
-def _postcodes(text: str, address_ends: list[int]) -> Iterator[Span]:
+def _postcodes(text: str, address_ends: list[int], present: Container[str]) -> Iterator[Span]:
+    if "postcode" in present:
+        yield from _bare_postcodes(text, address_ends)
+    if "postcode-prefixed" in present:
+        for m in _PREFIXED.finditer(text):
+            if m.group().split("-")[0] in _PREFIXES:
+                yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-prefixed")
+    if "postcode-uk" in present:
+        for m in _UK_POSTCODE.finditer(text):
+            yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-uk")
+
+
+def _bare_postcodes(text: str, address_ends: list[int]) -> Iterator[Span]:
     for m in _POSTCODES.finditer(text):
         kind = next(k for k in ("nl", "pl", "five", "four") if m.group(k))
         if kind == "nl" and m.group()[0] == "0":
@@ -168,11 +192,6 @@ def _postcodes(text: str, address_ends: list[int]) -> Iterator[Span]:
             continue  # a bare 4-digit number is a year or a quantity, unless it ends an address
         if _postal_context(text, m.start(), address_ends):
             yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), f"postcode-{kind}")
-    for m in _PREFIXED.finditer(text):
-        if m.group().split("-")[0] in _PREFIXES:
-            yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-prefixed")
-    for m in _UK_POSTCODE.finditer(text):
-        yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-uk")
 
 
 def _postal_context(text: str, start: int, address_ends: list[int]) -> bool:

@@ -19,7 +19,12 @@ from egressguard.gateway.detect import addresses, identifiers, internet, keys, n
 from egressguard.gateway.detect.dictionary import ShopDictionary, load_dictionaries
 from egressguard.gateway.detect.model import RANK, DictionarySpec, Span
 from egressguard.gateway.detect.ner import SpacyNames
+from egressguard.gateway.detect.presence import Presence
 from egressguard.gateway.detect.secrets import SecretFinder
+
+# The finders' necessary conditions, tested in one Hyperscan pass per text (`presence`).
+_GATES: dict[str, bytes] = {**identifiers.GATES, **internet.GATES, **addresses.GATES}
+_GATE_NAMES = tuple(_GATES)
 
 _WARM_UP = (
     "Herr Jan Kowalski, Hauptstraße 5, 10115 Berlin, Tel. +49 30 1234567, jan@example.com, "
@@ -40,6 +45,7 @@ class Detector:
         self._dictionary = dictionary if dictionary is not None else ShopDictionary(())
         self._secrets = secrets if secrets is not None else SecretFinder()
         self._ner = ner
+        self._gates = Presence(list(_GATES.values()))
 
     def scan(self, text: str, *, key: str | None = None) -> list[Span]:
         """Non-overlapping spans sorted by start; `key` is the JSON key `text` was stored under."""
@@ -53,13 +59,14 @@ class Detector:
         return resolve(self._candidates(text, lower))
 
     def _candidates(self, text: str, lower: str) -> list[Span]:
+        present = {_GATE_NAMES[i] for i in self._gates.found(text)}
         found: list[Span] = []
         found.extend(self._secrets.find(text, lower))
         found.extend(self._dictionary.find(text, lower))
         found.extend(keys.find_pairs(text))
-        found.extend(internet.find(text, lower))
-        found.extend(identifiers.find(text, lower))
-        found.extend(addresses.find(text, lower))
+        found.extend(internet.find(text, lower, present))
+        found.extend(identifiers.find(text, lower, present))
+        found.extend(addresses.find(text, lower, present))
         found.extend(names.find(text))
         if self._ner is not None:
             found.extend(self._ner.find(text))

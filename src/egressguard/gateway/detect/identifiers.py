@@ -9,11 +9,12 @@ countries without a public checksum.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from egressguard.gateway.detect import checksums, phones
 from egressguard.gateway.detect.context import left, word_pattern
 from egressguard.gateway.detect.model import PiiCategory, Span
+from egressguard.gateway.detect.presence import NON_ASCII, Everything
 
 # One pass for identifiers that start with capital letters (IBAN, VAT ID, codice fiscale, NIE);
 # the look-behind sits after the first character so `re` can skip ahead on a character set.
@@ -25,12 +26,23 @@ _ALPHA = re.compile(
     r"|(?P<nie>(?<=[XYZ])-?\d{7}[ -]?[A-Z])"
     r")(?!\w)"
 )
-_VAT = re.compile(
-    r"(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
-    r"(?<![\w]..)[ -]?[0-9A-Z](?:[ .]?[0-9A-Z+*]){6,13}(?!\w)"
+_VAT_COUNTRIES = (
+    "AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI"
 )
+_VAT = re.compile(rf"(?:{_VAT_COUNTRIES})(?<![\w]..)[ -]?[0-9A-Z](?:[ .]?[0-9A-Z+*]){{6,13}}(?!\w)")
 # One pass for digit runs: cards, digit-only national IDs, NIR, DNI and phone numbers.
 _DIGIT_RUN = re.compile(r"[\d+(](?<![\w+.,/:-].)[\d \t./()-]{5,24}\d(?!(?![A-Z])\w|[.,/-]\d)")
+# Necessary conditions for the regexes above, as Hyperscan expressions over UTF-8 bytes (the
+# engine tests them all in one pass): a text without a gate's match has no match of its regex.
+# `_D` is any digit as `re`'s Unicode \d sees it (a non-ASCII digit is non-ASCII bytes).
+_D = b"[0-9" + NON_ASCII + b"]"
+GATES = {
+    "alpha-ids": b"[A-Z]{2}" + _D + b"+(?: ?[A-Z0-9]){11}"  # IBAN
+    b"|[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST]"  # codice fiscale
+    b"|[XYZ]-?" + _D + b"{7}",  # NIE
+    "vat": f"(?:{_VAT_COUNTRIES})".encode() + b"[ -]?[0-9A-Z](?:[ .]?[0-9A-Z+*]){6}",
+    "digit-run": b"[0-9" + NON_ASCII + b"+(][0-9" + NON_ASCII + b" \t./()-]{5}",
+}
 # A digit run holds digits and these separators; deleting them leaves the digits.
 _DROP_SEPARATORS = str.maketrans("", "", "+( \t./)-")
 # Digits with at most one kind of separator, spaces or dashes (no dots, slashes).
@@ -53,11 +65,17 @@ _VAT_CHECKED = frozenset({"AT", "BE", "DE", "ES", "FR", "IT", "NL", "PL"})
 _ID_WINDOW = 48
 
 
-def find(text: str, lower: str) -> Iterator[Span]:
-    """Every identifier and phone number in `text` (`lower`: `text.lower()`, same length)."""
-    yield from _digit_runs(text, lower)
-    yield from _alpha(text)
-    yield from _vats(text, lower)
+def find(text: str, lower: str, present: Container[str] = Everything()) -> Iterator[Span]:
+    """Every identifier and phone number in `text` (`lower`: `text.lower()`, same length).
+
+    `present`: the names of the `GATES` that occur in `text` (default: run every regex).
+    """
+    if "digit-run" in present:
+        yield from _digit_runs(text, lower)
+    if "alpha-ids" in present:
+        yield from _alpha(text)
+    if "vat" in present:
+        yield from _vats(text, lower)
 
 
 def _national(start: int, end: int, value: str, rule: str) -> Span:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from egressguard.gateway.detect.context import VERSION_PATTERN, left
 from egressguard.gateway.detect.model import PiiCategory, Span
+from egressguard.gateway.detect.presence import NON_ASCII, Everything
 
 # The domain is matched from the "@"; the local part is found by looking back from it.
 _DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?![\w-])")
@@ -27,13 +28,22 @@ _IPV6_TAIL = re.compile(
 )
 _VERSION_WINDOW = 24
 
+# Necessary conditions for the regexes above (see identifiers.GATES).
+_D = b"[0-9" + NON_ASCII + b"]"
+GATES = {
+    "email": b"@[A-Za-z0-9_" + NON_ASCII + b"-]+\\.",
+    "ipv4": _D + b"\\." + _D + b"+\\." + _D + b"+\\." + _D,
+    "ipv6": b":[0-9A-Fa-f]{0,4}:",
+}
 
-def find(text: str, lower: str) -> Iterator[Span]:
-    if "@" in text:
+
+def find(text: str, lower: str, present: Container[str] = Everything()) -> Iterator[Span]:
+    """E-mail and IP addresses; `present`: the `GATES` that occur in `text`."""
+    if "email" in present and "@" in text:
         yield from _emails(text)
-    if "." in text:
+    if "ipv4" in present and "." in text:
         yield from _ipv4(text, lower)
-    if text.count(":") >= 2:
+    if "ipv6" in present and text.count(":") >= 2:
         yield from _ipv6(text)
 
 
