@@ -1,8 +1,8 @@
 """The crawl survives hostile and broken pages, and keeps to its budgets (real Chromium).
 
 Two short crawls against the demo storefront's bad pages: dialogs, a popup, a download, a
-page that never finishes loading, a redirect loop, a 404, a dead host; then the page and the
-time budgets. Every step is recorded, the crawl completes, nothing collected is lost.
+page that never finishes loading, a redirect loop, a 404, a huge page, a dead host; then the
+page and the time budgets. Every step is recorded, the crawl completes, nothing collected is lost.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ url = "/redirect-loop"
 name = "not-found"
 action = "goto"
 url = "/nope"
+[[step]]
+name = "huge"
+action = "goto"
+url = "/huge"
 [[step]]
 name = "home"
 action = "goto"
@@ -113,12 +117,16 @@ def test_hostile_pages_are_recorded_and_the_crawl_goes_on(
 ) -> None:
     traffic = _crawl(store, HOSTILE, Budgets(step_timeout=5.0, max_pages=8), tmp_path / "ev")
     steps = _steps(traffic)
-    assert len(traffic.steps) == 15
+    assert len(traffic.steps) == 16
     assert steps["hostile"].ok, steps["hostile"].error  # alert dismissed, popup closed
     assert steps["download"].ok, steps["download"].error  # download cancelled, not saved
     assert not steps["never-loads"].ok
     assert "ERR_TOO_MANY_REDIRECTS" in steps["redirect-loop"].error
     assert "answered HTTP 404" in steps["not-found"].error
+    # a huge page loads, or (on a busy machine) times out: either way it is a recorded step
+    assert steps["huge"].ok or "Timeout" in steps["huge"].error, steps["huge"].error
+    (big,) = [r for r in traffic.requests if r.url.endswith("/big.js")]
+    assert (big.status, big.response_body) == (200, None)  # over the body budget: not kept
     assert steps["home"].ok, steps["home"].error
     assert steps["search"].ok, steps["search"].error
     # the page budget: the later page loads are skipped, and stay skipped

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from egressguard.errors import ConfigError, CrawlError
 
 if TYPE_CHECKING:
     from egressguard.runtime.crawl.settings import CrawlPlan
-    from egressguard.runtime.traffic import Persona, StepOutcome
+    from egressguard.runtime.traffic import StepOutcome
 
 THEMES = ("luma", "hyva", "dawn")
 EVIDENCE_ROOT = Path("egressguard-evidence")
@@ -46,7 +45,9 @@ def add_parsers(sub: Any) -> None:
         help="new directory for the HAR, screenshots and manifest "
         f"(default: {EVIDENCE_ROOT}/crawl-<UTC time>)",
     )
-    p.add_argument("--persona-file", type=Path, metavar="FILE", help="type this persona (JSON)")
+    p.add_argument(
+        "--persona-file", type=Path, metavar="FILE", help="type this persona (JSON/TOML)"
+    )
     p.add_argument("--chromium", metavar="PATH", help="browser binary (default: /usr/bin/chromium)")
     p.add_argument(
         "--host-resolver-rules",
@@ -90,6 +91,7 @@ def run_crawl_command(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> CrawlPlan:
+    from egressguard.cli.runtime_cmd import load_persona  # the same persona files as `har`
     from egressguard.runtime.canary import make_persona
     from egressguard.runtime.crawl.journey import Theme, load_journey, packaged_journey
     from egressguard.runtime.crawl.session import check_url
@@ -102,7 +104,7 @@ def _plan(args: argparse.Namespace) -> CrawlPlan:
     if args.max_pages <= 0:
         raise ConfigError("--max-pages must be a positive number")
     journey = load_journey(args.journey) if args.journey else packaged_journey(Theme(args.theme))
-    persona = _persona(args.persona_file) if args.persona_file else make_persona()
+    persona = load_persona(args.persona_file) if args.persona_file else make_persona()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return CrawlPlan(
         url=args.url,
@@ -118,22 +120,6 @@ def _plan(args: argparse.Namespace) -> CrawlPlan:
             step_timeout=args.step_timeout, total_timeout=args.time_limit, max_pages=args.max_pages
         ),
     )
-
-
-def _persona(path: Path) -> Persona:
-    from egressguard.runtime.canary import persona_from_mapping
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"--persona-file {path}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"--persona-file {path}: not JSON ({exc.msg}, line {exc.lineno})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"--persona-file {path}: expected a JSON object")
-    return persona_from_mapping(data)
 
 
 def _progress(index: int, total: int, outcome: StepOutcome, elapsed: float) -> None:

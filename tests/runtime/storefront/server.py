@@ -154,6 +154,12 @@ class _ShopHandler(_Handler):
             self._send(302, b"", "text/plain", {"Location": "/redirect-loop"})
         elif path == "/hostile":
             self._send(200, _HOSTILE, "text/html")
+        elif path == "/huge":  # 1.5 MB of page and a 2.2 MB script (over the 2 MiB body budget)
+            filler = b"<p>lorem ipsum dolor sit amet</p>\n" * 45_000
+            page = b'<!doctype html><title>huge</title><script src="/big.js"></script>'
+            self._send(200, page + filler, "text/html")
+        elif path == "/big.js":
+            self._send(200, b"/*" + b"x" * 2_200_000 + b"*/ window.big = 1;", "text/javascript")
         else:
             self._send(404, b"not found", "text/plain")
 
