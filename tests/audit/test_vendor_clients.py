@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from egressguard.audit.analysers.vendor_clients import RULE, VendorClientAnalyser
+from egressguard.audit.engine import AuditRequest, run_audit
 from egressguard.audit.project import Project
 from egressguard.catalog import load_catalog
 from egressguard.model import Confidence, Hit
@@ -110,3 +111,20 @@ def test_never_raises_on_arbitrary_content(content: str) -> None:
     f = source_file(rel, content, frozenset({"pkg"}))
     f.project = _project(root)
     list(VendorClientAnalyser().analyse(f, load_catalog()))
+
+
+def test_whole_scan_reaches_the_rule_through_the_prefilter() -> None:
+    """The engine's prefilter tags ("pkg" for llm/Llm, "ai" for OpenAi) wake the analysers."""
+    result = run_audit(AuditRequest(roots=(ROOT / "positive",)))
+    got = sorted((f.rule, f.file, f.line) for f in result.findings if f.rule == RULE)
+    assert got == [
+        (RULE, "app/code/Acme/ChatAssist/Model/ChatService.php", 14),
+        (RULE, "app/code/Acme/ReviewGuard/Model/Validator.php", 11),
+        (RULE, "vendor/acme/module-faq-bot/Model/Answer.php", 10),
+    ]
+    inferred = {
+        f.message.split(" ", 1)[0]
+        for f in result.findings
+        if f.rule == "ai-sdk-dependency" and f.confidence is Confidence.LOW
+    }
+    assert inferred == {"acme/openai", "acme/chatgpt-connector"}
