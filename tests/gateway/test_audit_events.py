@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from egressguard.gateway.audit_events import AuditEvent, body_digest, to_payload
+from egressguard.gateway.audit_events import (
+    AuditEvent,
+    DigestKey,
+    body_digest,
+    to_payload,
+    verify_body,
+)
 from egressguard.store.chain import canonical_json, link
 from egressguard.store.export import to_cef, to_jsonl, to_syslog
 
@@ -40,14 +48,36 @@ def exchange(**overrides: Any) -> AuditEvent:
     return AuditEvent(**{**fields, **overrides})
 
 
+KEY = DigestKey(b"audit-digest-key-for-tests-32by!")
+
+
 def test_payload_shape() -> None:
-    payload = to_payload(exchange())
+    payload = to_payload(exchange(), KEY)
     assert payload["ts"] == "2025-03-01T12:00:00.000000Z"  # UTC
-    assert payload["type"] == "gateway.exchange" and payload["ev"] == 1
+    assert payload["type"] == "gateway.exchange" and payload["ev"] == 2
     assert payload["categories"] == {"email": 1}
-    assert payload["request_digest"] == body_digest(SENT)
-    assert len(payload["request_digest"]) == 64
+    assert len(payload["request_digest"]) == 64 and payload["digest_key"] == KEY.id
     canonical_json(payload)  # JSON types only
+
+
+def test_digests_are_keyed_so_a_guess_cannot_be_tested_without_the_key() -> None:
+    payload = to_payload(exchange(), KEY)
+    # the plain SHA-256 of the body is not in the record, so guessing the body and hashing
+    # it tests nothing; the auditor with the key verifies the exact body
+    assert payload["request_digest"] != body_digest(SENT)
+    expected = hmac.new(KEY.secret, hashlib.sha256(SENT).digest(), hashlib.sha256).hexdigest()
+    assert payload["request_digest"] == expected
+    assert verify_body(KEY, SENT, payload["request_digest"])
+    assert verify_body(KEY, RESPONSE, payload["response_digest"])
+    assert not verify_body(KEY, REQUEST, payload["request_digest"])  # the unredacted body
+    other = DigestKey(b"another-deployment-key-32-bytes!")
+    assert other.id != KEY.id and not verify_body(other, SENT, payload["request_digest"])
+    assert KEY.secret.hex() not in repr(KEY) and KEY.secret.decode() not in repr(KEY)
+    with pytest.raises(ValueError, match="16 bytes"):
+        DigestKey(b"short")
+    # no key: no digest at all (never a plain one)
+    bare = to_payload(exchange())
+    assert bare["request_digest"] == bare["response_digest"] == bare["digest_key"] == ""
 
 
 def test_an_event_from_a_request_with_an_email_never_contains_it() -> None:

@@ -1,10 +1,11 @@
 """Measure the audit chain's cost: ``python -m tests.store.bench_append [DIR]``.
 
-Prints the latency of one synchronous append (what a request would pay without the sink), the
-per-record cost of batched appends (what ChainSink's worker pays), the cost of
-``ChainSink.emit`` (what a request pays), sink throughput end to end, and verify speed.
-DIR (default: a temporary directory) should be on the disk the state directory will use:
-``synchronous=FULL`` makes every commit an fsync.
+Prints the latency of one synchronous append with ``synchronous=NORMAL`` (a WAL commit, what
+the gateway's durable sink pays per request) and ``FULL`` (an fsync per commit), the per-record
+cost of batched appends, the cost of ``ChainSink.emit`` in both modes (durable: committed
+before it returns; queued: a worker thread writes later), sink throughput end to end, and
+verify speed. DIR (default: a temporary directory) should be on the disk the state directory
+will use.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from egressguard.gateway.audit_events import AuditEvent
+from egressguard.gateway.audit_events import AuditEvent, DigestKey
 from egressguard.store.sink import ChainSink
 from egressguard.store.sqlite import SqliteChain
 
@@ -46,40 +47,45 @@ def _ms(seconds: float) -> str:
 def main(directory: Path) -> None:
     from egressguard.gateway.audit_events import to_payload
 
-    payload = to_payload(_event(0))
-    with SqliteChain(directory / "single.sqlite3") as chain:
-        samples = []
-        for _ in range(2000):
-            start = time.perf_counter()
-            chain.append(payload)
-            samples.append(time.perf_counter() - start)
-        samples.sort()
-        print(
-            f"synchronous append: mean {_ms(statistics.fmean(samples))}, "
-            f"p50 {_ms(samples[1000])}, p99 {_ms(samples[1980])}"
-        )
+    key = DigestKey(b"bench-audit-digest-key-32-bytes!")
+    payload = to_payload(_event(0), key)
+    for mode in ("NORMAL", "FULL"):
+        with SqliteChain(directory / f"single-{mode}.sqlite3", synchronous=mode) as chain:
+            samples = []
+            for _ in range(2000):
+                start = time.perf_counter()
+                chain.append(payload)
+                samples.append(time.perf_counter() - start)
+            samples.sort()
+            print(
+                f"one append, synchronous={mode}: mean {_ms(statistics.fmean(samples))}, "
+                f"p50 {_ms(samples[1000])}, p99 {_ms(samples[1980])}"
+            )
     with SqliteChain(directory / "batch.sqlite3") as chain:
         start = time.perf_counter()
         for _ in range(100):
             chain.append_many([payload] * 100)
         print(f"batched append (100/txn): {_ms((time.perf_counter() - start) / 10_000)} per record")
-    with SqliteChain(directory / "sink.sqlite3") as chain:
-        sink = ChainSink(chain)
-        events = [_event(n) for n in range(20_000)]
-        start = time.perf_counter()
-        emit_samples = []
-        for event in events:
-            t = time.perf_counter()
-            sink.emit(event)
-            emit_samples.append(time.perf_counter() - t)
-        sink.close()
-        total = time.perf_counter() - start
-        emit_samples.sort()
-        print(
-            f"ChainSink.emit: mean {_ms(statistics.fmean(emit_samples))}, "
-            f"p99 {_ms(emit_samples[19_800])}, max {_ms(emit_samples[-1])}"
-        )
-        print(f"ChainSink end to end: {len(events) / total:,.0f} records/s (emit + drain)")
+    for durable in (True, False):
+        name = "durable" if durable else "queued"
+        with SqliteChain(directory / f"sink-{name}.sqlite3") as chain:
+            sink = ChainSink(chain, digest_key=key, durable=durable)
+            events = [_event(n) for n in range(20_000)]
+            start = time.perf_counter()
+            emit_samples = []
+            for event in events:
+                t = time.perf_counter()
+                sink.emit(event)
+                emit_samples.append(time.perf_counter() - t)
+            sink.close()
+            total = time.perf_counter() - start
+            emit_samples.sort()
+            print(
+                f"ChainSink.emit ({name}): mean {_ms(statistics.fmean(emit_samples))}, "
+                f"p50 {_ms(emit_samples[10_000])}, p99 {_ms(emit_samples[19_800])}, "
+                f"max {_ms(emit_samples[-1])}; {len(events) / total:,.0f} records/s end to end"
+            )
+    with SqliteChain(directory / "sink-durable.sqlite3") as chain:
         start = time.perf_counter()
         report = chain.verify()
         elapsed = time.perf_counter() - start

@@ -1,10 +1,13 @@
-"""ChainSink: cheap emit, ordered batches, retries, nothing acknowledged lost, fails closed."""
+"""ChainSink: durable emit (committed before it returns) or queued batches with retries;
+nothing acknowledged lost, fails closed, body digests keyed."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,10 +15,12 @@ from typing import Any
 import pytest
 
 from egressguard.errors import ChainError
-from egressguard.gateway.audit_events import AuditEvent
+from egressguard.gateway.audit_events import AuditEvent, DigestKey, body_digest, verify_body
 from egressguard.store.chain import Record, VerifyReport
 from egressguard.store.sink import ChainSink
 from egressguard.store.sqlite import SqliteChain
+
+KEY = DigestKey(b"audit-digest-key-for-tests-32by!")
 
 
 def event(n: int, tenant: str = "shop1") -> AuditEvent:
@@ -63,13 +68,16 @@ class FlakyStore:
     def verify(self) -> VerifyReport:
         raise NotImplementedError
 
+    def sync(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
 
 def test_every_emitted_event_is_stored_in_order(tmp_path: Path) -> None:
     chain = SqliteChain(tmp_path / "audit.sqlite3")
-    sink = ChainSink(chain, max_batch=16)
+    sink = ChainSink(chain, max_batch=16, durable=False)
     for n in range(500):
         sink.emit(event(n))
     sink.close()
@@ -88,7 +96,7 @@ def test_emit_after_close_is_refused(tmp_path: Path) -> None:
 
 def test_a_failing_store_is_retried_and_nothing_is_lost() -> None:
     store = FlakyStore(failures=3)
-    sink = ChainSink(store, retry_delays_s=(0.001,))
+    sink = ChainSink(store, retry_delays_s=(0.001,), durable=False)
     for n in range(20):
         sink.emit(event(n))
     sink.close()
@@ -98,7 +106,7 @@ def test_a_failing_store_is_retried_and_nothing_is_lost() -> None:
 
 def test_a_store_that_keeps_failing_fails_closed() -> None:
     store = FlakyStore(failures=10**9)
-    sink = ChainSink(store, retry_delays_s=(0.001,))
+    sink = ChainSink(store, retry_delays_s=(0.001,), durable=False)
     sink.emit(event(1))
     deadline = time.monotonic() + 5
     while sink.error is None and time.monotonic() < deadline:
@@ -111,7 +119,9 @@ def test_a_store_that_keeps_failing_fails_closed() -> None:
 
 def test_a_full_queue_raises_instead_of_dropping() -> None:
     gate = threading.Event()
-    sink = ChainSink(FlakyStore(gate=gate), max_queue=2, max_batch=1, put_timeout_s=0.05)
+    sink = ChainSink(
+        FlakyStore(gate=gate), max_queue=2, max_batch=1, put_timeout_s=0.05, durable=False
+    )
     with pytest.raises(ChainError, match="full"):
         for n in range(10):
             sink.emit(event(n))
@@ -119,10 +129,10 @@ def test_a_full_queue_raises_instead_of_dropping() -> None:
     sink.close()
 
 
-def test_emit_is_cheap_on_the_request_path(tmp_path: Path) -> None:
-    """The budget is 0.2 ms per request on average; emit costs microseconds."""
+def test_queued_emit_is_cheap_on_the_request_path(tmp_path: Path) -> None:
+    """The budget is 0.2 ms per request on average; a queued emit costs microseconds."""
     chain = SqliteChain(tmp_path / "audit.sqlite3")
-    sink = ChainSink(chain)
+    sink = ChainSink(chain, durable=False)
     events = [event(n) for n in range(2000)]
     start = time.perf_counter()
     for item in events:
@@ -132,3 +142,65 @@ def test_emit_is_cheap_on_the_request_path(tmp_path: Path) -> None:
     assert chain.verify().count == 2000
     chain.close()
     assert mean_ms < 0.2, f"emit took {mean_ms:.4f} ms on average"
+
+
+# --- durable mode (the gateway's) ---------------------------------------------------------------
+
+
+def test_a_durable_emit_has_committed_when_it_returns(tmp_path: Path) -> None:
+    chain = SqliteChain(tmp_path / "audit.sqlite3")
+    sink = ChainSink(chain, digest_key=KEY)
+    for n in range(50):
+        sink.emit(event(n))
+        # another connection (another process would see the same) reads it at once
+        with SqliteChain(tmp_path / "audit.sqlite3", readonly=True) as reader:
+            head = reader.head()
+            assert head is not None and head.payload()["request_id"] == f"req-{n}"
+    sink.close()
+    assert chain.verify().ok and chain.verify().count == 50
+    chain.close()
+
+
+def test_a_durable_emit_that_fails_raises_and_the_next_success_clears_it() -> None:
+    store = FlakyStore(failures=1)
+    sink = ChainSink(store)
+    with pytest.raises(ChainError, match="disk full"):
+        sink.emit(event(1))
+    assert sink.error is not None
+    sink.emit(event(2))
+    assert sink.error is None
+    assert [p["request_id"] for p in store.stored] == ["req-2"]
+    sink.close()
+
+
+def test_durable_mode_syncs_what_it_wrote(tmp_path: Path) -> None:
+    synced = threading.Event()
+
+    class Counting(FlakyStore):
+        def sync(self) -> None:
+            synced.set()
+
+    sink = ChainSink(Counting(), sync_interval_s=0.01)
+    assert not synced.wait(0.05)  # nothing written: nothing to sync
+    sink.emit(event(1))
+    assert synced.wait(5)
+    sink.close()
+
+
+def test_digests_are_keyed_and_never_stored_plain(tmp_path: Path) -> None:
+    body = b'{"messages":[{"role":"user","content":"hi [EMAIL_7f3a9c]"}]}'
+    plain = body_digest(body)
+    chain = SqliteChain(tmp_path / "audit.sqlite3")
+    for key in (KEY, None):
+        sink = ChainSink(chain, digest_key=key)
+        sink.emit(replace(event(1), request_digest=plain, response_digest=plain))
+        sink.close()
+    keyed, unkeyed = (r.payload() for r in chain.records())
+    chain.close()
+    assert keyed["ev"] == 2 and keyed["digest_key"] == KEY.id
+    assert verify_body(KEY, body, keyed["request_digest"])
+    assert not verify_body(
+        DigestKey(b"another key of 32 bytes........."), body, keyed["request_digest"]
+    )
+    assert plain not in json.dumps(keyed)
+    assert unkeyed["request_digest"] == unkeyed["response_digest"] == unkeyed["digest_key"] == ""

@@ -6,12 +6,24 @@ as received, and outcome fields. Every string field is checked against a narrow 
 at construction, so a value taken from a request (an email, a prompt) cannot slip into the
 trail by mistake; bodies only ever enter as ``body_digest(...)``.
 
+Keyed digests: a plain SHA-256 of a small body can be brute-forced ("is this customer's e-mail
+in that request?" is a few guesses). The trail therefore never stores the event's SHA-256; its
+payload (``to_payload(event, key)``, event version 2) holds
+
+    request_digest = HMAC-SHA-256(K, SHA-256(body))     (hex; the same for response_digest)
+
+and ``digest_key``, the id of K (``DigestKey.id``, a digest of the key, not the key). K is a
+per-deployment secret (``state_dir/audit.key``, 0600; see docs/gateway.md for rotation): without
+it a digest tests nothing; with it an auditor checks a body with ``verify_body``. Without a key
+the digests are left out of the payload (empty), never stored unkeyed.
+
 The proxy emits events through an injected ``AuditSink`` and never imports a store.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import re
 from collections.abc import Mapping
@@ -21,7 +33,8 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 EVENT_TYPE = "gateway.exchange"
-EVENT_VERSION = 1
+EVENT_VERSION = 2  # 2: keyed digests and `digest_key`; 1: plain SHA-256 digests
+_KEY_ID_LABEL = b"egressguard/audit-digest-key-id/v1"
 
 # Configuration ids and routes: no '@', no spaces, no quotes.
 _IDENT = re.compile(r"[A-Za-z0-9/][A-Za-z0-9._:/-]{0,127}")  # routes start with "/"
@@ -35,6 +48,32 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 def body_digest(body: bytes) -> str:
     """SHA-256 hex of a body exactly as sent or received."""
     return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestKey:
+    """The deployment's audit-digest key (at least 16 bytes); ``id`` names it in records."""
+
+    secret: bytes = field(repr=False)
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 16:
+            raise ValueError("the audit digest key must be at least 16 bytes")
+        kid = hashlib.sha256(_KEY_ID_LABEL + self.secret).hexdigest()[:16]
+        object.__setattr__(self, "id", kid)
+
+    def keyed(self, sha256_hex: str) -> str:
+        """HMAC-SHA-256(key, SHA-256 digest bytes) as hex; "" stays "" (no body)."""
+        if not sha256_hex:
+            return ""
+        _check(_DIGEST, sha256_hex, "digest")
+        return hmac.new(self.secret, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
+
+
+def verify_body(key: DigestKey, body: bytes, recorded: str) -> bool:
+    """Whether ``body`` (exactly as sent or received) has the keyed digest ``recorded``."""
+    return hmac.compare_digest(key.keyed(body_digest(body)), recorded)
 
 
 def _check(pattern: re.Pattern[str], value: str, name: str, *, empty_ok: bool = False) -> None:
@@ -100,8 +139,9 @@ class AuditEvent:
         object.__setattr__(self, "actions", _frozen_actions(self.actions))
 
 
-def to_payload(event: AuditEvent) -> dict[str, Any]:
-    """The chain payload of an event: JSON types only, floats rounded to microseconds."""
+def to_payload(event: AuditEvent, key: DigestKey | None = None) -> dict[str, Any]:
+    """The chain payload of an event: JSON types only, floats rounded to microseconds, body
+    digests keyed with ``key`` (left empty without one)."""
     return {
         "type": EVENT_TYPE,
         "ev": EVENT_VERSION,
@@ -113,8 +153,9 @@ def to_payload(event: AuditEvent) -> dict[str, Any]:
         "region": event.region,
         "categories": dict(event.categories),
         "actions": dict(event.actions),
-        "request_digest": event.request_digest,
-        "response_digest": event.response_digest,
+        "request_digest": key.keyed(event.request_digest) if key else "",
+        "response_digest": key.keyed(event.response_digest) if key else "",
+        "digest_key": key.id if key else "",
         "status": event.status,
         "latency_ms": round(float(event.latency_ms), 3),
         "stream": event.stream,

@@ -41,4 +41,9 @@ class ChainStore(Protocol):
         """``chain.verify`` over every stored record."""
         ...
 
+    def sync(self) -> None:
+        """Make committed records survive a power loss (a no-op where a commit already
+        does)."""
+        ...
+
     def close(self) -> None: ...

@@ -1,20 +1,27 @@
 """``ChainSink``: the gateway's ``AuditSink`` backed by a chain store.
 
-``emit`` only puts the event on a bounded queue (microseconds); one worker thread turns
-queued events into payloads and appends them in batches, one transaction (one fsync) per batch.
-A synchronous append costs a transaction and an fsync (``synchronous=FULL``): 0.4 ms on this
-project's VM disk when idle, 5-8 ms when other work keeps the disk busy
-(``python -m tests.store.bench_append DIR``), above the 0.2 ms a request may spend on auditing,
-so the write happens off the request path.
+Two modes.
 
-Nothing acknowledged is lost: ``emit`` returns only once the event is queued; a batch that
-fails to append is retried (with backoff) until it succeeds, or, once the sink is closing,
-``close_retries`` more times; ``close`` drains the queue and raises ``ChainError`` naming how
-many events could not be written. Once the store has failed, or when the queue stays full for
-``put_timeout_s``, ``emit`` raises ``ChainError`` instead of dropping events (the trail fails
-closed). The limit: events still queued when the process is killed (SIGKILL, OOM, power) are
-lost; ``flush()`` waits for them, and the queue is drained within one batch time in steady
-state.
+``durable=True`` (the gateway's): ``emit`` appends the event in the caller's thread and returns
+only once its transaction has committed (SQLite: a WAL commit, ``synchronous=NORMAL``), so an
+event ``emit`` acknowledged survives the process being killed (SIGKILL, OOM kill) at any later
+moment. A failed append raises ``ChainError`` and ``error`` stays set until an append succeeds
+(the gateway refuses requests with 503 meanwhile; the refusal's own record is the probe that
+clears it). A background thread checkpoints the WAL every ``sync_interval_s`` when something
+was written, which fsyncs it: a power loss or kernel crash can lose at most the records of the
+last interval. The cost is one small transaction per exchange on the request path
+(docs/gateway.md, "Audit durability").
+
+``durable=False``: ``emit`` only puts the event on a bounded queue (microseconds); one worker
+thread appends queued events in batches, one transaction per batch. A batch that fails is
+retried (with backoff) until it succeeds, or, once the sink is closing, ``close_retries`` more
+times; ``close`` drains the queue and raises ``ChainError`` naming how many events could not be
+written. Once the store has failed, or when the queue stays full for ``put_timeout_s``, ``emit``
+raises ``ChainError`` instead of dropping events. The limit: events still queued when the
+process is killed are lost.
+
+Body digests are keyed with ``digest_key`` (``audit_events.to_payload``); without one they are
+left out of the trail.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from egressguard.errors import ChainError
-from egressguard.gateway.audit_events import AuditEvent, to_payload
+from egressguard.gateway.audit_events import AuditEvent, DigestKey, to_payload
 from egressguard.store.backend import ChainStore
 from egressguard.store.chain import canonical_json
 
@@ -34,30 +41,37 @@ _STOP: Final = object()
 
 
 class ChainSink:
-    """An ``AuditSink`` that appends to a ``ChainStore`` from one worker thread."""
+    """An ``AuditSink`` that appends to a ``ChainStore`` (see the module docstring)."""
 
     def __init__(
         self,
         chain: ChainStore,
         *,
+        digest_key: DigestKey | None = None,
+        durable: bool = True,
+        sync_interval_s: float = 1.0,
         max_queue: int = 10_000,
         max_batch: int = 256,
         put_timeout_s: float = 5.0,
         retry_delays_s: tuple[float, ...] = (0.01, 0.05, 0.2, 1.0),
         close_retries: int = 5,
-        payload: Callable[[AuditEvent], dict[str, Any]] = to_payload,
+        payload: Callable[[AuditEvent], dict[str, Any]] | None = None,
     ) -> None:
         self._chain = chain
+        self._durable = durable
+        self._sync_interval = sync_interval_s
         self._queue: queue.Queue[object] = queue.Queue(max_queue)
         self._max_batch = max_batch
         self._put_timeout = put_timeout_s
         self._delays = retry_delays_s
         self._close_retries = close_retries
-        self._payload = payload
+        self._payload = payload or (lambda event: to_payload(event, digest_key))
         self._closing = threading.Event()
+        self._written = threading.Event()  # durable mode: appended since the last sync
         self._error: ChainError | None = None
         self._unwritten = 0
-        self._worker = threading.Thread(target=self._run, name="audit-chain-sink", daemon=True)
+        target = self._sync_loop if durable else self._run
+        self._worker = threading.Thread(target=target, name="audit-chain-sink", daemon=True)
         self._worker.start()
 
     @property
@@ -68,12 +82,29 @@ class ChainSink:
     def emit(self, event: AuditEvent) -> None:
         if self._closing.is_set():
             raise ChainError("the audit sink is closed")
+        if self._durable:
+            self._append_now(event)
+            return
         if self._error is not None:
             raise ChainError(f"the audit store is failing: {self._error}")
         try:
             self._queue.put(event, timeout=self._put_timeout)
         except queue.Full as exc:
             raise ChainError("the audit queue stayed full; the store is too slow") from exc
+
+    def _append_now(self, event: AuditEvent) -> None:
+        payload = self._payload(event)
+        try:
+            canonical_json(payload)
+        except (TypeError, ValueError) as exc:
+            raise ChainError(f"an audit payload cannot be encoded: {exc}") from exc
+        try:
+            self._chain.append_many([payload])
+        except ChainError as exc:
+            self._error = exc
+            raise
+        self._error = None
+        self._written.set()
 
     def flush(self) -> None:
         """Wait until every event emitted so far is stored (or has failed for good)."""
@@ -83,7 +114,10 @@ class ChainSink:
         """Drain the queue, stop the worker; raise if any acknowledged event was not stored."""
         if not self._closing.is_set():
             self._closing.set()
-            self._queue.put(_STOP)
+            if self._durable:
+                self._written.set()  # wake the sync loop: it syncs once more and stops
+            else:
+                self._queue.put(_STOP)
             self._worker.join()
         if self._unwritten:
             raise ChainError(f"{self._unwritten} audit event(s) could not be stored: {self._error}")
@@ -139,6 +173,19 @@ class ChainSink:
                         return
                 time.sleep(self._delays[min(attempt, len(self._delays) - 1)])
                 attempt += 1
+
+    def _sync_loop(self) -> None:
+        """Durable mode: fsync what was committed, at most every ``sync_interval_s``."""
+        while True:
+            self._written.wait()
+            closing = self._closing.wait(self._sync_interval)
+            self._written.clear()
+            try:
+                self._chain.sync()
+            except ChainError:  # retried at the next interval; appends report a broken store
+                self._written.set()
+            if closing:
+                return
 
     def _run(self) -> None:
         stop = False

@@ -4,6 +4,10 @@ Every append runs ``BEGIN IMMEDIATE`` (the database write lock) *before* reading
 so two writers can never link to the same record. The schema makes a fork impossible to
 store anyway (``UNIQUE(prev_hash)``, ``seq`` the primary key, an insert trigger that only
 accepts the record extending the head) and aborts every UPDATE and DELETE with a trigger.
+
+Durability: ``synchronous=NORMAL`` by default: a commit is written to the WAL before
+``append_many`` returns (it survives the process being killed) and ``sync()`` (a WAL
+checkpoint) fsyncs it; ``synchronous="FULL"`` fsyncs on every commit instead.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class SqliteChain:
         clock: Clock = _utc_now,
         busy_timeout_s: float = 30.0,
         readonly: bool = False,
+        synchronous: str = "NORMAL",
     ) -> None:
         """Open (and create) the chain; ``readonly``: open an existing file for reading only,
         creating and repairing nothing (what ``verify_chain`` uses)."""
@@ -105,6 +110,8 @@ class SqliteChain:
         self._timeout = busy_timeout_s
         self._readonly = readonly
         self._lock = threading.Lock()
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError("synchronous must be NORMAL or FULL")
         if readonly and not self.path.is_file():
             raise ChainError(f"no audit chain at {self.path}")
         try:
@@ -112,7 +119,7 @@ class SqliteChain:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._conn = self._connect()
             if not readonly:
-                self._conn.execute("PRAGMA synchronous = FULL")
+                self._conn.execute(f"PRAGMA synchronous = {synchronous}")
                 self._init_schema()
         except sqlite3.Error as exc:
             raise ChainError(f"cannot open the audit chain {self.path}: {exc}") from exc
@@ -182,6 +189,20 @@ class SqliteChain:
                     conn.execute("ROLLBACK")
                 raise ChainError(f"cannot append to the audit chain {self.path}: {exc}") from exc
             return out
+
+    def sync(self) -> None:
+        """Checkpoint the WAL on a connection of its own (appends go on meanwhile): SQLite
+        fsyncs the WAL before copying it into the database file, and that file after."""
+        if self._readonly:
+            return
+        try:
+            conn = self._connect()
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise ChainError(f"cannot checkpoint the audit chain {self.path}: {exc}") from exc
 
     # -- reading -----------------------------------------------------------------------------
     def _rows(self, tenant: str | None, since_seq: int) -> Iterator[tuple[object, ...]]:
