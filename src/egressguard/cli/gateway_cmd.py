@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
 TOKEN_KEY_FILE = "token.key"
+AUDIT_KEY_FILE = "audit.key"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -136,9 +137,14 @@ def compose(settings: GatewaySettings) -> Composed:
         notes.append(
             f"generated a token secret in {settings.state_dir / TOKEN_KEY_FILE} (mode 0600)"
         )
+    digest_key, created = _audit_digest_key(settings.state_dir)
+    if created:
+        notes.append(
+            f"generated an audit digest key in {settings.state_dir / AUDIT_KEY_FILE} (mode 0600)"
+        )
     vault = SqliteVault(settings.vault.path, keyring)
     chain = SqliteChain(settings.audit.path)
-    sink = ChainSink(chain)
+    sink = ChainSink(chain, digest_key=digest_key)  # durable: committed before emit returns
     closed = False
 
     def close() -> None:
@@ -179,6 +185,19 @@ def _token_secret(state_dir: Path) -> tuple[bytes, bool]:
     if not path.exists():
         created = write_key_file(path, [new_key()], replace=False)
     return read_key_file(path)[0], created
+
+
+def _audit_digest_key(state_dir: Path) -> tuple[Any, bool]:
+    """The key audit records' body digests are keyed with (`state_dir/audit.key`, the first
+    key of the file; older keys after it are kept for auditors, never used to write)."""
+    from egressguard.gateway.audit_events import DigestKey
+    from egressguard.gateway.vault_keys import new_key, read_key_file, write_key_file
+
+    path = state_dir / AUDIT_KEY_FILE
+    created = False
+    if not path.exists():
+        created = write_key_file(path, [new_key()], replace=False)
+    return DigestKey(read_key_file(path)[0]), created
 
 
 def _dictionary_specs(settings: GatewaySettings) -> list[Any]:
