@@ -118,6 +118,7 @@ class _Call:
         self.pre_s = 0.0  # gateway time before the upstream request went out
         self.post_s = 0.0  # gateway time between upstream bytes and the client's first byte
         self.started = False
+        self.recorded = False  # the audit record went to the sink (once, before the last byte)
         self.status = 500
         self.outcome = "ok"
         self.error: str | None = None
@@ -254,6 +255,7 @@ class _Call:
                 return
             for event in rewriter.close():
                 await self._body(event, more=True)
+            self.response_digest = digest.hexdigest()
             await self._body(b"", more=False)
         except UpstreamError as exc:
             if not self.started:
@@ -261,6 +263,8 @@ class _Call:
             self._note_upstream_error(exc, mid_stream=True)
             self.status = upstream_problem(exc).status
             event = sse_error_event(upstream_problem(exc), anthropic=self.anthropic)
+            self.response_digest = digest.hexdigest()
+            self._record()
             await self._send({"type": "http.response.body", "body": event, "more_body": False})
         finally:
             watcher.cancel()
@@ -269,6 +273,8 @@ class _Call:
     # --- sending ------------------------------------------------------------------------------
 
     async def _body(self, data: bytes, *, more: bool) -> None:
+        if not more:  # the audit sink stores the record before the answer's last byte
+            self._record()
         if not self.started:
             overhead = (self.pre_s + self.post_s) * 1000.0
             self.start_headers.append((OVERHEAD_HEADER, f"{overhead:.3f}".encode()))
@@ -322,6 +328,16 @@ class _Call:
         if red is not None:
             for cat, n in red.counts.items():
                 m.detections.inc(cat, red.actions.get(cat, "?"), amount=n)
+        self._record()  # an answer without a last byte (the client left): recorded now
+
+    def _record(self) -> None:
+        if self.recorded:
+            return
+        self.recorded = True
+        latency = self.ctx.clock() - self.t0
+        overhead = self.pre_s + self.post_s
+        up = self.opened.upstream if self.opened else None
+        red = self.redaction
         record = ExchangeRecord(
             ts=self.wall,
             request_id=self.request_id,
@@ -346,8 +362,8 @@ class _Call:
         )
         try:
             self.ctx.protector.record(record)
-        except ChainError:  # the answer is out; the next request is refused (503) by redact()
-            m.audit_failures.inc()
+        except ChainError:  # the answer still goes out; the next request is refused (503)
+            self.ctx.metrics.audit_failures.inc()
 
 
 # --- helpers ----------------------------------------------------------------------------------
