@@ -19,7 +19,9 @@ string escapes, HTML entities, base64 standard and URL-safe at the three byte al
 value can have inside a longer encoded string, and MD5/SHA-1/SHA-256 hex of the normalised
 value, as ad and analytics pixels send e-mail and phone). All variants go into two
 Aho-Corasick automata (caseless over a lower-cased copy, case-sensitive for base64), so one
-pass over a body finds every variant of every value. Nothing here performs I/O.
+pass over a body finds every variant of every value. Most bodies hold no canary: a Hyperscan
+pass over the same literals (SIMD, stops at the first hit) decides first whether the
+automata need to run at all. Nothing here performs I/O.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ import json
 import random
 import secrets
 import string
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote, quote_plus
 
 import ahocorasick
+import hyperscan
 
 from egressguard.errors import ConfigError
 from egressguard.runtime.traffic import Persona
@@ -247,17 +251,63 @@ class CanaryMatcher:
                     caseless.setdefault(digest, (name, encoding))
         self._caseless = _automaton(caseless)
         self._exact = _automaton(exact)
+        self._gate = _Gate(list(caseless), list(exact))
 
     def find(self, data: str | bytes) -> list[CanaryHit]:
         """Every canary occurrence, outermost only (a value inside a longer one is dropped)."""
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-        if not text:
+        if not data or not self._gate.may_match(data):
             return []
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         hits = [*_scan(self._caseless, _lower_same_length(text)), *_scan(self._exact, text)]
         return _outermost(hits)
 
     def fields_in(self, data: str | bytes) -> set[str]:
         return {hit.field for hit in self.find(data)}
+
+
+class _Gate:
+    """Whether any needle occurs at all: one Hyperscan pass that stops at the first hit.
+
+    Hyperscan's caseless flag folds ASCII only, so with a non-ASCII caseless needle (a persona
+    file with accented names) the gate is off and the automata always run.
+    """
+
+    def __init__(self, caseless: list[str], exact: list[str]) -> None:
+        self._db: hyperscan.Database | None = None
+        if not all(n.isascii() for n in caseless) or not (caseless or exact):
+            return
+        single = hyperscan.HS_FLAG_SINGLEMATCH
+        expressions = [_literal(n) for n in [*caseless, *exact]]
+        flags = [single | hyperscan.HS_FLAG_CASELESS] * len(caseless) + [single] * len(exact)
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+        self._scratch = threading.local()
+
+    def may_match(self, data: str | bytes) -> bool:
+        if self._db is None:
+            return True
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        scratch = getattr(self._scratch, "value", None)
+        if scratch is None:
+            scratch = self._scratch.value = hyperscan.Scratch(self._db)
+        try:
+            self._db.scan(raw, match_event_handler=_stop, scratch=scratch)
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+
+def _stop(pattern_id: int, start: int, end: int, flags: int, context: object) -> bool:
+    return True  # the first hit is enough: terminate the scan
+
+
+def _literal(text: str) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in text.encode("utf-8"))
 
 
 def _automaton(needles: dict[str, tuple[str, Encoding]]) -> ahocorasick.Automaton | None:

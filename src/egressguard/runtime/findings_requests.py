@@ -8,6 +8,7 @@ ten messages gives one finding that counts ten requests, with the first as evide
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
@@ -46,6 +47,15 @@ _AI_CATEGORIES = frozenset(
     }
 )
 STRONG_CATEGORIES = frozenset({PiiCategory.EMAIL, PiiCategory.CARD, PiiCategory.IBAN})
+# Only a text with an '@' or a long digit run can hold an e-mail, card or IBAN.
+_DIGIT_RUN = re.compile(r"\d[\d -]{8,}\d")
+
+
+def strong_gate(text: str) -> bool:
+    """False when the detector cannot find an e-mail, card or IBAN in `text` (skip it)."""
+    return "@" in text or "%40" in text or _DIGIT_RUN.search(text) is not None
+
+
 _PAYMENT = frozenset({PiiCategory.CARD, PiiCategory.IBAN})
 # Downloads of a widget's code are the script inventory's business, not an API call.
 _DOWNLOADS = frozenset(
@@ -142,6 +152,8 @@ class RequestFindings:
         and every span the detector found there (all are masked in the evidence)."""
         assert self.detector is not None
         wanted = _AI_CATEGORIES if sent.dest.ai else STRONG_CATEGORIES
+        if not sent.dest.ai and not strong_gate(sent.text):
+            return [], []
         body = sent.text[sent.body_start :]
         every = [
             Span(s.start + sent.body_start, s.end + sent.body_start, s.category, s.value, s.rule)

@@ -13,7 +13,7 @@ from egressguard.gateway.detect import Detector
 from egressguard.model import Confidence, DataCategory, Hit
 from egressguard.runtime.canary import CanaryMatcher
 from egressguard.runtime.evidence import PageHit, page_location, snippet
-from egressguard.runtime.findings_requests import STRONG_CATEGORIES
+from egressguard.runtime.findings_requests import STRONG_CATEGORIES, strong_gate
 from egressguard.runtime.traffic import Traffic
 
 _RULE = "personal-data-in-browser-storage"
@@ -60,6 +60,8 @@ def _hits(
     if detector is None:
         return
     text = decoded or value  # the detector reads the value as the page will
+    if not strong_gate(text):
+        return
     every = detector.scan(text)
     spans_found = [s for s in every if s.category in STRONG_CATEGORIES]
     spans = [(s.start, s.end) for s in every]
