@@ -66,7 +66,7 @@ _MIN_TOKEN_ENTROPY = 3.0  # bits/char; a random 16-char alphanumeric token has a
 
 class ConfigAtRestAnalyser:
     name = "config-at-rest"
-    tags = frozenset({"ai", "key", "sdk", "widget", "cred"})
+    tags = frozenset({"ai", "key", "sdk", "widget", "cred", "pkg"})
     after_sites = False
 
     def wants(self, f: SourceFile) -> bool:
