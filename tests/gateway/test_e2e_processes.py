@@ -206,3 +206,63 @@ def test_racing_processes_mint_a_longer_token_for_the_second_value(
             assert len(set(again[0::2])) == 1 and len(set(again[1::2])) == 1
             assert set(again) == set(tokens)
             upstream.received.clear()
+
+
+# --- audit records survive SIGKILL --------------------------------------------------------------
+
+
+def _hammer(url: str, stop: threading.Event, acknowledged: list[str], n: int, stream: bool) -> None:
+    """Send requests until `stop`; note the request id of every answer that completed."""
+    headers = {"authorization": f"Bearer {KEY_A}"}
+    with httpx.Client(base_url=url, headers=headers, trust_env=False, timeout=10) as c:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            doc = chat(f"thread {n} request {i}: write to kunde{i}@example.de", stream=stream)
+            try:
+                with c.stream("POST", "/v1/chat/completions", json=doc) as r:
+                    body = b"".join(r.iter_raw())  # the whole answer, up to its last byte
+                    if r.status_code == 200 and body:
+                        acknowledged.append(r.headers["x-egressguard-request-id"])
+            except httpx.TransportError:
+                return  # the gateway was killed mid-answer: not acknowledged
+
+
+def test_every_acknowledged_exchange_is_in_the_trail_after_sigkill(
+    upstream: TestUpstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from egressguard.cli.main import run
+    from egressguard.store.sqlite import SqliteChain
+
+    config = _config(tmp_path, "gw", upstream.url)  # type: ignore[attr-defined]
+    url = _url(config)
+    procs = [_start(config)]
+    try:
+        for round_ in range(3):  # kill, restart, kill again: the chain keeps extending
+            stop = threading.Event()
+            acknowledged: list[str] = []
+            threads = [
+                threading.Thread(target=_hammer, args=(url, stop, acknowledged, n, n % 2 == 1))
+                for n in range(4)
+            ]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 30
+            while len(acknowledged) < 40 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            procs[-1].send_signal(signal.SIGKILL)  # while other requests are in flight
+            stop.set()
+            for t in threads:
+                t.join()
+            procs[-1].communicate()
+            assert len(acknowledged) >= 40
+            assert run(["audit-log", "verify", "--config", str(config)]) == 0
+            assert "audit log ok" in capsys.readouterr().err
+            with SqliteChain(tmp_path / "state" / "audit.sqlite3", readonly=True) as chain:
+                stored = {r.payload()["request_id"] for r in chain.records()}
+            missing = [rid for rid in acknowledged if rid not in stored]
+            assert missing == [], f"round {round_}: {len(missing)} of {len(acknowledged)} lost"
+            procs.append(_start(config))  # restart on the same state directory
+    finally:
+        for proc in procs:
+            _stop(proc)
