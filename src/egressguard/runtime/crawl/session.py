@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from egressguard.errors import ConfigError
+from egressguard.errors import ConfigError, CrawlError
 from egressguard.runtime.crawl.actions import StepFailed, first_line, perform
 from egressguard.runtime.crawl.browser import find_chromium, launch
 from egressguard.runtime.crawl.capture import Capture
@@ -43,19 +43,22 @@ def run_crawl(plan: CrawlPlan, progress: Progress | None = None) -> Traffic:
 
 
 async def crawl(plan: CrawlPlan, progress: Progress | None = None) -> Traffic:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import Error, async_playwright
 
     check_url(plan.url)
     find_chromium(plan.browser.executable)  # before anything is written
     evidence = EvidenceDir.create(plan.evidence_dir) if plan.evidence_dir else None
     started = dt.datetime.now(dt.UTC)
-    async with async_playwright() as playwright:
-        browser = await launch(playwright, plan.browser)
-        try:
-            run = _Run(plan, evidence, progress)
-            await run.journey(browser)
-        finally:
-            await browser.close()
+    run = _Run(plan, evidence, progress)
+    try:
+        async with async_playwright() as playwright:
+            browser = await launch(playwright, plan.browser)
+            try:
+                await run.journey(browser)
+            finally:
+                await _quietly(browser.close())
+    except Error as exc:  # the one seam: Playwright failures outside a step (driver, context)
+        raise CrawlError(f"the browser failed: {first_line(exc)}") from exc
     about = {
         "url": plan.url,
         "journey": plan.journey.name,
@@ -108,8 +111,10 @@ class _Run:
         self.browser_version = ""
         self._clock = time.monotonic()
         self._page: Page | None = None
+        self._browser: Browser | None = None
 
     async def journey(self, browser: Browser) -> None:
+        self._clock = time.monotonic()  # the time limit is the journey's, not Chromium's start-up
         self.browser_version = browser.version
         width, height = self.plan.browser.viewport
         context = await browser.new_context(
@@ -120,11 +125,12 @@ class _Run:
             record_har_path=str(self.evidence.har) if self.evidence else None,
         )
         self.capture.attach(context)
+        self._browser = browser
         try:
             steps = self.plan.journey.steps
             for index, step in enumerate(steps, 1):
                 self.capture.step = step.name
-                outcome = await self._step(context, index, step)
+                outcome = await self._guarded_step(context, index, step)
                 self.outcomes.append(outcome)
                 if self.progress is not None:
                     self.progress(index, len(steps), outcome, self._elapsed())
@@ -132,7 +138,19 @@ class _Run:
             await self.capture.settle(self.plan.budgets.settle)
         finally:
             self.capture.cancel_pending()
-            await context.close()  # writes the HAR
+            await _quietly(context.close())  # writes the HAR
+
+    async def _guarded_step(self, context: BrowserContext, index: int, step: Step) -> StepOutcome:
+        """The step's outcome, also when the page or the browser went away around it."""
+        from playwright.async_api import Error
+
+        if self._browser is not None and not self._browser.is_connected():
+            return StepOutcome(step.name, "", ok=False, error="skipped: the browser has gone")
+        try:
+            return await self._step(context, index, step)
+        except Error as exc:
+            error = scrub(first_line(exc), self.plan.persona)
+            return StepOutcome(step.name, "", ok=False, error=error)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._clock
@@ -165,7 +183,7 @@ class _Run:
         if self.capture.navigations >= budgets.max_pages:
             return f"the page budget ({budgets.max_pages} page loads) was reached"
         if step.action is not Action.GOTO and page.url.startswith(_NO_PAGE):
-            return "no page is loaded (the last navigation failed)"
+            return "no page is loaded (the last navigation failed or the tab crashed)"
         return ""
 
     async def _perform(self, page: Page, step: Step) -> str:
@@ -213,6 +231,16 @@ class _Run:
                     await asyncio.wait_for(page.close(), _SLACK)
                 except (Error, TimeoutError):
                     continue
+
+
+async def _quietly(work: Awaitable[None]) -> None:
+    """Close something that may already be gone (a crashed browser, a closed context)."""
+    from playwright.async_api import Error
+
+    try:
+        await work
+    except Error:
+        return
 
 
 def scrub(message: str, persona: Persona) -> str:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _MAX_ENTRIES = 500  # per storage area and per page's script list
 _MAX_VALUE = 64 * 1024
+_MAX_FRAMES = 20  # per page: a page of a hundred iframes cannot stretch a step's look
 
 _STORAGE_JS = f"""() => {{
   const out = {{origin: location.origin, localStorage: [], sessionStorage: []}};
@@ -63,7 +64,7 @@ class Holdings:
         await self._bounded(self._look_cookies(context, page_url, step))
         for page in pages:
             await self._bounded(self._look_scripts(page, step))
-            for frame in page.frames:
+            for frame in page.frames[:_MAX_FRAMES]:
                 await self._bounded(self._look_storage(frame, page.url, step))
 
     async def _bounded(self, work: Any) -> None:
