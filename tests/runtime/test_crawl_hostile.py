@@ -1,9 +1,9 @@
 """The crawl survives hostile and broken pages, and keeps to its budgets (real Chromium).
 
 Two short crawls against the demo storefront's bad pages: dialogs, a popup, a download, a
-page that never finishes loading, a redirect loop, a 404, a crashed tab, a huge page, a dead
-host; then the page and the time budgets. Every step is recorded, the crawl completes, nothing
-collected is lost.
+page that never finishes loading, a redirect loop, a 404, a crashed tab, a huge page, a bad
+certificate, a dead host; then the page and the time budgets. Every step is recorded, the crawl
+completes, nothing collected is lost.
 """
 
 from __future__ import annotations
@@ -78,8 +78,12 @@ def _dead_port() -> int:
         return int(s.getsockname()[1])  # closed again on exit: connections are refused
 
 
-def _slow(dead: int) -> str:
+def _slow(dead: int, tls: int) -> str:
     return f"""
+[[step]]
+name = "bad-certificate"
+action = "goto"
+url = "https://127.0.0.1:{tls}/"
 [[step]]
 name = "dead-host"
 action = "goto"
@@ -103,14 +107,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Storefront]:
         yield running
 
 
-def _crawl(store: Storefront, journey: str, budgets: Budgets, evidence: Path | None) -> Traffic:
+def _crawl(
+    store: Storefront, journey: str, budgets: Budgets, evidence: Path | None, *, tls_ok: bool = True
+) -> Traffic:
     plan = CrawlPlan(
         url=store.shop_url + "/",
         journey=parse_journey(journey, "test.toml"),
         persona=make_persona("hostile"),
         evidence_dir=evidence,
         browser=BrowserOptions(
-            host_resolver_rules=store.resolver_rules, ignore_certificate_errors=True
+            host_resolver_rules=store.resolver_rules, ignore_certificate_errors=tls_ok
         ),
         budgets=budgets,
     )
@@ -149,11 +155,14 @@ def test_hostile_pages_are_recorded_and_the_crawl_goes_on(
     assert (tmp_path / "ev" / "manifest.json").is_file()
 
 
-def test_a_dead_host_and_the_time_limit(store: Storefront) -> None:
+def test_bad_certificate_dead_host_and_the_time_limit(store: Storefront) -> None:
     # four 2 s pauses cannot fit in 6 s: whichever pause reaches the limit is cut short there,
     # and every later step is skipped (how many depends on the machine's speed)
-    traffic = _crawl(store, _slow(_dead_port()), Budgets(step_timeout=5.0, total_timeout=6.0), None)
+    journey = _slow(_dead_port(), store.internet_port)
+    budgets = Budgets(step_timeout=5.0, total_timeout=6.0)
+    traffic = _crawl(store, journey, budgets, None, tls_ok=False)
     steps = _steps(traffic)
+    assert "ERR_CERT_AUTHORITY_INVALID" in steps["bad-certificate"].error
     assert "ERR_CONNECTION_REFUSED" in steps["dead-host"].error
     assert steps["dead-click"].error == (
         "skipped: no page is loaded (the last navigation failed or the tab crashed)"

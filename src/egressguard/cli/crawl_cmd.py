@@ -59,9 +59,23 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="accept self-signed/invalid TLS certificates (staging and test servers only)",
     )
-    p.add_argument("--step-timeout", type=float, default=15.0, metavar="S", help="default: 15")
-    p.add_argument("--time-limit", type=float, default=300.0, metavar="S", help="default: 300")
-    p.add_argument("--max-pages", type=int, default=40, metavar="N", help="default: 40")
+    p.add_argument(
+        "--step-timeout",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="seconds per step (default: 15)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="seconds for the whole journey (default: 300)",
+    )
+    p.add_argument(
+        "--max-pages", type=int, default=40, metavar="N", help="top-level page loads (default: 40)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no per-step progress lines")
     add_output_args(p)
     p.set_defaults(handler=run_crawl_command)
@@ -126,4 +140,6 @@ def _progress(index: int, total: int, outcome: StepOutcome, elapsed: float) -> N
     status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
     if outcome.error.startswith("skipped:"):
         status = outcome.error
+    elif "ERR_CERT_" in outcome.error:
+        status += " (a staging certificate? --ignore-certificate-errors)"
     err(f"egressguard: [{index}/{total}] {outcome.name}: {status} ({elapsed:.1f} s)")
