@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,23 +89,6 @@ class ProxyEndpoint:
 async def _wait_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-async def _until_disconnect(
-    chunks: AsyncIterator[bytes], watcher: asyncio.Future[None]
-) -> AsyncIterator[bytes]:
-    """`chunks` until they end or `watcher` completes (a pending read is then cancelled)."""
-    iterator = chunks.__aiter__()
-    while not watcher.done():
-        read = asyncio.ensure_future(iterator.__anext__())
-        await asyncio.wait((read, watcher), return_when=asyncio.FIRST_COMPLETED)
-        if not read.done():
-            read.cancel()
-            return
-        try:
-            yield read.result()
-        except StopAsyncIteration:
-            return
 
 
 class _Call:
@@ -240,8 +223,11 @@ class _Call:
         self.start_headers.append((b"cache-control", b"no-cache"))
         digest = hashlib.sha256()
         watcher = asyncio.ensure_future(_wait_disconnect(receive))
+        # The client leaving closes the upstream connection, which ends a pending read: no
+        # race of two futures per chunk (that cost ~25 us of CPU per streamed chunk).
+        watcher.add_done_callback(lambda w: None if w.cancelled() else opened.abort())
         try:
-            async for chunk in _until_disconnect(opened.chunks(), watcher):
+            async for chunk in opened.chunks():
                 digest.update(chunk)
                 t = self.ctx.clock()
                 events = rewriter.feed(chunk)
@@ -258,6 +244,10 @@ class _Call:
             self.response_digest = digest.hexdigest()
             await self._body(b"", more=False)
         except UpstreamError as exc:
+            if watcher.done() and not watcher.cancelled():  # we hung up: the client left
+                self.outcome = "client_disconnected"
+                self.status = 499 if self.started else self.status
+                return
             if not self.started:
                 raise  # nothing went out yet: the caller answers with a JSON error
             self._note_upstream_error(exc, mid_stream=True)

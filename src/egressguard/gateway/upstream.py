@@ -86,6 +86,10 @@ class Opened:
             parts.append(chunk)
         return b"".join(parts)
 
+    def abort(self) -> None:
+        """Close the connection now: a pending read of the body fails (the client left)."""
+        self.response.close()
+
     async def aclose(self) -> None:
         """Back to the pool when the body was read to its end, else the connection is closed."""
         if self.response.content.at_eof():
