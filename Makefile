@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := demo-output
+DEMO_KEY := $(DEMO_OUT)/keys/demo-signing.key
 
 .PHONY: install demo test lint unit clean
 
@@ -23,8 +24,14 @@ demo: $(STAMP)
 	  --format json --output $(DEMO_OUT)/report.json \
 	  --format sarif --output $(DEMO_OUT)/report.sarif \
 	  --format markdown --output $(DEMO_OUT)/report.md \
-	  --fail-on none
+	  --fail-on none --history $(DEMO_OUT)/history.sqlite --target demo-shop
+	@test -f $(DEMO_KEY) || $(VENV)/bin/egressguard bundle keygen $(DEMO_KEY)
+	$(VENV)/bin/egressguard report $(DEMO_OUT)/report.json --vendors examples/vendors.yaml \
+	  --history $(DEMO_OUT)/history.sqlite --target demo-shop \
+	  --output-dir $(DEMO_OUT) --sign-key $(DEMO_KEY)
+	$(VENV)/bin/egressguard bundle verify $(DEMO_OUT)/evidence-bundle.zip --public-key $(DEMO_KEY).pub
 	@echo "Demo report: $(CURDIR)/$(DEMO_OUT)/report.html"
+	@echo "Compliance pack: ropa.csv ropa.xlsx dpia.md dpia.html control-matrix.html/.csv summary.html evidence-bundle.zip in $(CURDIR)/$(DEMO_OUT)/"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench

@@ -14,7 +14,14 @@ from pathlib import Path
 from egressguard import __version__
 from egressguard.audit.baseline import dump_baseline, load_baseline
 from egressguard.audit.engine import AuditRequest, report_base, run_audit
-from egressguard.cli import bundle_cmd, crawl_cmd, gateway_cmd, history_cmd, runtime_cmd
+from egressguard.cli import (
+    bundle_cmd,
+    crawl_cmd,
+    gateway_cmd,
+    history_cmd,
+    report_cmd,
+    runtime_cmd,
+)
 from egressguard.cli.outputs import (
     EXIT_ERROR,
     EXIT_OK,
@@ -47,6 +54,7 @@ def _parser() -> Parser:
     gateway_cmd.add_parsers(sub)
     bundle_cmd.add_parsers(sub)
     history_cmd.add_parsers(sub)
+    report_cmd.add_parsers(sub)
     runtime_cmd.add_parsers(sub)
     crawl_cmd.add_parsers(sub)
     return p

@@ -97,3 +97,21 @@ def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
         return EXIT_OK
     worst = any(f.severity.rank >= fail_on.rank for f in result.findings)
     return EXIT_FINDINGS if worst else EXIT_OK
+
+
+def read_reports(paths: list[Path]) -> list[ScanResult]:
+    """JSON reports written by `--format json`, read back (clear error naming a bad file)."""
+    from egressguard.errors import EvidenceInputError
+    from egressguard.report.json_report import parse
+
+    results = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EvidenceInputError(f"{path}: cannot read: {exc}") from exc
+        try:
+            results.append(parse(text))
+        except EvidenceInputError as exc:
+            raise EvidenceInputError(f"{path}: {exc}") from exc
+    return results

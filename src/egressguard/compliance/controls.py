@@ -1,0 +1,104 @@
+"""The control matrix: each control's status and the findings behind it.
+
+Status, per control:
+- "gap": a finding cites the control;
+- "met": at least one EgressGuard rule mapped to the control ran and found nothing (evidence
+  for the control, not proof of compliance: the rules check code and traffic, not paperwork);
+- "not assessed": no rule covers the control; a person must assess it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from egressguard.model import Finding, Frameworks, RuleInfo, ScanResult
+
+FRAMEWORK_NAMES = {
+    "gdpr": "GDPR",
+    "nis2": "NIS2",
+    "nist_ai_rmf": "NIST AI RMF",
+    "iso27001": "ISO/IEC 27001:2022",
+    "pci_dss": "PCI DSS v4.0.1",
+}
+GAP, MET, NOT_ASSESSED = "gap", "met", "not assessed"
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    framework: str
+    ref: str
+    title: str
+    verify: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRow:
+    control: Control
+    status: str
+    rules: tuple[str, ...]  # EgressGuard rules mapped to the control
+    finding_ids: tuple[str, ...]  # findings citing it
+
+
+def packaged_controls() -> tuple[Control, ...]:
+    text = resources.files("egressguard.compliance").joinpath("data/controls.toml").read_text()
+    raw = tomllib.loads(text)["controls"]
+    return tuple(Control(c["framework"], c["ref"], c["title"], bool(c.get("verify"))) for c in raw)
+
+
+def control_matrix(
+    result: ScanResult, controls: tuple[Control, ...] | None = None
+) -> tuple[ControlRow, ...]:
+    listed = list(controls if controls is not None else packaged_controls())
+    known = {(c.framework, c.ref) for c in listed}
+    for rule in result.rules:
+        for framework, ref in _refs(rule.frameworks):
+            if (framework, ref) not in known:
+                known.add((framework, ref))
+                listed.append(Control(framework, ref, "(cited by a rule; title not listed)", True))
+    return tuple(_row(c, result.rules, result.findings) for c in listed)
+
+
+def _row(
+    control: Control, rules: tuple[RuleInfo, ...], findings: tuple[Finding, ...]
+) -> ControlRow:
+    key = (control.framework, control.ref)
+    covering = tuple(sorted(r.id for r in rules if key in _refs(r.frameworks)))
+    hits = tuple(f.id for f in findings if key in _refs(f.frameworks))
+    status = GAP if hits else MET if covering else NOT_ASSESSED
+    return ControlRow(control, status, covering, hits)
+
+
+def _refs(fw: Frameworks) -> set[tuple[str, str]]:
+    return {(name, ref) for name in FRAMEWORK_NAMES for ref in getattr(fw, name)}
+
+
+def matrix_csv(rows: tuple[ControlRow, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["framework", "control", "title", "status", "verify", "rules", "findings"])
+    for row in rows:
+        c = row.control
+        writer.writerow(
+            [
+                FRAMEWORK_NAMES[c.framework],
+                c.ref,
+                c.title,
+                row.status,
+                "verify" if c.verify else "",
+                " ".join(row.rules),
+                " ".join(row.finding_ids),
+            ]
+        )
+    return out.getvalue()
+
+
+def status_counts(rows: tuple[ControlRow, ...]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per = counts.setdefault(row.control.framework, {GAP: 0, MET: 0, NOT_ASSESSED: 0})
+        per[row.status] += 1
+    return counts
