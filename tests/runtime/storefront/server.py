@@ -63,6 +63,7 @@ class Storefront:
     shop_url: str
     internet_port: int
     openai_key: str
+    theme: str = "luma"  # "luma": Magento Luma-like markup and URLs; "dawn": Shopify Dawn-like
     received: list[Received] = field(default_factory=list)
 
     @property
@@ -81,10 +82,10 @@ def _page(name: str, store: Storefront) -> bytes:
     sri = "sha384-" + base64.b64encode(hashlib.sha384(LIB_JS).digest()).decode()
     text = part(name)
     for marker, value in (
-        ("{{HEADER}}", part("_header.html")),
+        ("{{HEADER}}", part("dawn/_header.html" if name.startswith("dawn/") else "_header.html")),
         ("{{FOOTER}}", part("_footer.html")),
         ("{{PRODUCTS}}", part("_products.html")),
-        ("{{TITLE}}", name.removesuffix(".html").title()),
+        ("{{TITLE}}", name.removeprefix("dawn/").removesuffix(".html").title()),
         ("{{LIB_SRI}}", sri),
         ("{{OPENAI_KEY}}", store.openai_key),
     ):
@@ -99,6 +100,13 @@ _SHOP_PAGES = {
     "/hiking-jacket.html": "product.html",
     "/catalogsearch/result/": "search.html",
     "/checkout/": "checkout.html",
+}
+_DAWN_PAGES = {
+    "/": "dawn/index.html",
+    "/search": "dawn/collection.html",
+    "/collections/all": "dawn/collection.html",
+    "/products/hiking-jacket": "dawn/product.html",
+    "/checkout": "dawn/checkout.html",
 }
 
 
@@ -133,8 +141,9 @@ class _ShopHandler(_Handler):
     def do_GET(self) -> None:
         self._record()
         path = urlsplit(self.path).path
-        if path in _SHOP_PAGES:
-            self._send(200, _page(_SHOP_PAGES[path], self.store), "text/html; charset=utf-8")
+        pages = _DAWN_PAGES if self.store.theme == "dawn" else _SHOP_PAGES
+        if path in pages:
+            self._send(200, _page(pages[path], self.store), "text/html; charset=utf-8")
         elif path.startswith("/static/") and (SITE / path.lstrip("/")).is_file():
             body = (
                 (SITE / path.lstrip("/"))
@@ -265,7 +274,7 @@ def _serve(server: ThreadingHTTPServer) -> threading.Thread:
 
 
 @contextmanager
-def storefront(tmp: Path) -> Iterator[Storefront]:
+def storefront(tmp: Path, theme: str = "luma") -> Iterator[Storefront]:
     """Both servers running; stopped on exit."""
     cert, key = self_signed(tmp)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -277,6 +286,7 @@ def storefront(tmp: Path) -> Iterator[Storefront]:
         shop_url=f"http://127.0.0.1:{shop.server_address[1]}",
         internet_port=internet.server_address[1],
         openai_key=random_openai_key(),
+        theme=theme,
     )
     internet.RequestHandlerClass = type("Internet", (_InternetHandler,), {"store": store})
     shop.RequestHandlerClass = type("Shop", (_ShopHandler,), {"store": store})
