@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from egressguard.gateway.detect import addresses, engine, identifiers, internet
+from egressguard.gateway.detect import addresses, engine, identifiers, internet, wordtrie
 from egressguard.gateway.detect import secrets as secrets_module
 from egressguard.gateway.detect.context import (
     NUMBER_PATTERN,
@@ -90,3 +90,21 @@ def test_gates_occur_whenever_their_regex_matches(text: str) -> None:
 
 def test_every_gate_is_tested() -> None:
     assert set(_GATED) == set(_GATE_NAMES)
+
+
+_WORDS = st.lists(st.text(alphabet="abcß. ", min_size=1, max_size=5), min_size=1, max_size=8)
+
+
+@settings(max_examples=200)
+@given(words=_WORDS, text=st.text(alphabet="abcßAB. x", max_size=30))
+def test_word_trie_matches_like_the_longest_first_alternation(words: list[str], text: str) -> None:
+    ordered = sorted(set(words), key=len, reverse=True)
+    plain = re.compile("|".join(re.escape(w) for w in ordered))
+    trie = re.compile(wordtrie.alternation(words))
+    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)]
+    # with a continuation that forces backtracking into shorter words
+    plain_end = re.compile(f"(?:{plain.pattern})x")
+    trie_end = re.compile(f"(?:{trie.pattern})x")
+    assert [m.span() for m in trie_end.finditer(text)] == [
+        m.span() for m in plain_end.finditer(text)
+    ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from egressguard.gateway.detect import wordtrie
 from egressguard.gateway.detect.letters import CAP_TAIL, CAP_WORD, UPPER, is_word_char
 from egressguard.gateway.detect.model import PiiCategory, Span
 from egressguard.gateway.detect.presence import NON_ASCII, Everything
@@ -52,7 +53,7 @@ GATES = {
 
 
 def _alternation(words: tuple[str, ...]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return wordtrie.alternation(words)
 
 
 def _capitalised(words: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import string
 from collections import Counter
 
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -103,7 +104,10 @@ IBAN_LENGTHS: dict[str, int] = {
 
 def _alnum_to_int(value: str) -> int:
     """ISO 7064 letter expansion (A=10 … Z=35) of an upper-case alphanumeric string."""
-    return int("".join(str(int(ch, 36)) for ch in value))
+    return int(value.translate(_LETTER_DIGITS))
+
+
+_LETTER_DIGITS = {ord(ch): str(int(ch, 36)) for ch in string.ascii_letters}
 
 
 def iban_valid(value: str) -> bool:

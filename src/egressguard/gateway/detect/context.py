@@ -6,6 +6,8 @@ import re
 
 import ahocorasick
 
+from egressguard.gateway.detect import wordtrie
+
 # Words (lower-case substrings) in a candidate's left window that say "a phone number follows".
 PHONE_WORDS = (
     "tel", "phone", "fon", "fax", "mobil", "handy", "call", "anruf", "ruf", "whatsapp",
@@ -46,7 +48,7 @@ def word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
     `pattern.search(window)` is `any(w in window for w in words)` in one native pass.
     """
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    return re.compile(wordtrie.alternation(words))
 
 
 PHONE_PATTERN = word_pattern(PHONE_WORDS)
