@@ -33,6 +33,7 @@ def browser() -> Iterator[Browser]:
         ("control-matrix.html", ".gap-cell"),
         ("summary.html", "table"),
         ("incident.html", ".gap"),
+        ("summary-history.html", "figure svg rect"),
     ],
 )
 def test_document_renders_offline_and_prints(

@@ -23,6 +23,7 @@ from egressguard.errors import ConfigError
 from egressguard.evidence.bundle import verify_bundle
 from egressguard.model import Frameworks, ScanResult
 from egressguard.report.json_report import parse
+from egressguard.store.history import FindingRow, ScanRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "tests" / "fixtures" / "compliance" / "audit.json"
@@ -213,3 +214,56 @@ def test_vendors_init_writes_a_register(tmp_path: Path) -> None:
     assert run(["vendors", "init", str(AUDIT), "-o", str(out)]) == 0
     reg = parse_register(out.read_text(encoding="utf-8"), str(out))
     assert {"anthropic", "openai", "mistral"} <= set(reg.vendors)
+
+
+def _history() -> tuple[ScanRecord, ...]:
+    def rows(spec: list[tuple[str, str, str]]) -> tuple[FindingRow, ...]:
+        return tuple(FindingRow(fp, "rule-" + fp, sev, "f.php", prov) for fp, sev, prov in spec)
+
+    return (
+        ScanRecord(
+            1,
+            "demo",
+            "audit",
+            "2026-11-01T09:00:00+00:00",
+            "t",
+            rows(
+                [
+                    ("a", "critical", "openai"),
+                    ("b", "high", "openai"),
+                    ("c", "medium", "anthropic"),
+                    ("d", "info", ""),
+                ]
+            ),
+        ),
+        ScanRecord(
+            2,
+            "demo",
+            "audit",
+            "2026-11-08T09:00:00+00:00",
+            "t",
+            rows([("b", "high", "openai"), ("c", "medium", "anthropic"), ("e", "low", "mistral")]),
+        ),
+    )
+
+
+@pytest.mark.parametrize("name", ["summary-history.md", "summary-history.html"])
+def test_summary_with_history_matches_golden(
+    result: ScanResult, register: Register, name: str, update_golden: bool
+) -> None:
+    pack = build_pack(result, register, _history(), GENERATED)
+    data = pack[name.replace("-history", "")]
+    golden = GOLDEN / name
+    if update_golden:
+        golden.write_bytes(data)
+    assert data.decode() == golden.read_text(encoding="utf-8")
+
+
+def test_history_chart_draws_one_bar_segment_per_nonzero_count() -> None:
+    from egressguard.compliance.charts import provider_chart, severity_chart
+
+    svg = severity_chart(_history())
+    assert svg.count("<rect x=") - 5 == 4 + 3  # 5 legend swatches; scan 1: 4 segments, 2: 3
+    assert "#1 2026-11-01: 1 critical" in svg and "#2 2026-11-08: 1 low" in svg
+    prov = provider_chart(_history())
+    assert "mistral" in prov and "#1 2026-11-01: 2 openai" in prov

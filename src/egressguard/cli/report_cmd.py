@@ -63,8 +63,7 @@ def _report(args: argparse.Namespace) -> int:
     from egressguard.report.merge import merge_results
 
     result = merge_results(read_reports(args.reports))
-    trend = _trend(args)
-    pack = build_pack(result, _register(args.vendors), trend, generated_at())
+    pack = build_pack(result, _register(args.vendors), _scans(args), generated_at())
     out: Path = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -78,15 +77,16 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _trend(args: argparse.Namespace) -> Any:
-    if args.history is None or args.target is None:
-        return None
-    from egressguard.store.history import latest_trend
+def _scans(args: argparse.Namespace) -> Any:
+    """The target's recorded scans (oldest first) for the trend and charts; () without one."""
+    if args.target is None:
+        return ()
+    from egressguard.cli.history_cmd import HISTORY_FILE, state_dir
     from egressguard.store.history_sqlite import SqliteHistory
 
-    store = SqliteHistory(args.history)
+    store = SqliteHistory(args.history or state_dir() / HISTORY_FILE)
     try:
-        return latest_trend(store, args.target)
+        return tuple(store.scans(args.target))
     finally:
         store.close()
 

@@ -35,7 +35,17 @@ class Bullets:
     items: tuple[str, ...]
 
 
-Block = Para | Gap | Table | Bullets
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An inline SVG made by `charts.py` (which escapes its labels) and its caption; the
+    Markdown rendering gives the caption and the same numbers as a table."""
+
+    svg: str
+    caption: str
+    fallback: Table
+
+
+Block = Para | Gap | Table | Bullets | Figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,8 @@ def _md_block(block: Block) -> list[str]:
         return [f"> **TO COMPLETE**: {block.text}"]
     if isinstance(block, Bullets):
         return [f"- {item}" for item in block.items] or ["- (none)"]
+    if isinstance(block, Figure):
+        return [f"*{block.caption}* (chart in the HTML version)", "", *_md_block(block.fallback)]
     head = "| " + " | ".join(block.header) + " |"
     rule = "|" + "|".join("---" for _ in block.header) + "|"
     body = ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
@@ -105,6 +117,9 @@ def _html_block(block: Block) -> str:
         return f"<p>{html.escape(block.text)}</p>"
     if isinstance(block, Gap):
         return f'<p class="gap"><b>TO COMPLETE:</b> {html.escape(block.text)}</p>'
+    if isinstance(block, Figure):
+        caption = html.escape(block.caption)
+        return f"<figure>{block.svg}<figcaption>{caption}</figcaption></figure>"
     if isinstance(block, Bullets):
         items = "".join(f"<li>{html.escape(i)}</li>" for i in block.items) or "<li>(none)</li>"
         return f"<ul>{items}</ul>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from egressguard.compliance.activities import processing_activities
@@ -18,11 +19,14 @@ from egressguard.compliance.ropa import ropa_csv, ropa_rows, ropa_xlsx
 from egressguard.compliance.summary import summary_doc
 from egressguard.compliance.vendors import Register, vendor_gaps
 from egressguard.model import ScanResult
-from egressguard.store.history import Trend
+from egressguard.store.history import ScanRecord
 
 
 def build_pack(
-    result: ScanResult, register: Register, trend: Trend | None, generated: datetime
+    result: ScanResult,
+    register: Register,
+    scans: Sequence[ScanRecord],
+    generated: datetime,
 ) -> dict[str, bytes]:
     stamp = generated.isoformat()
     activities = processing_activities(result, dict(register.vendors))
@@ -36,7 +40,7 @@ def build_pack(
     }
     docs = {
         "dpia": dpia_doc(result, activities, gaps, stamp),
-        "summary": summary_doc(result, gaps, trend, stamp),
+        "summary": summary_doc(result, gaps, scans, stamp),
         "control-matrix": _matrix_doc(matrix, stamp, result.tool.version),
     }
     incident = incident_doc(result.findings, generated)

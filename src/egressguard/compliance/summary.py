@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from egressguard.compliance.document import Doc, Para, Section, table
+from egressguard.compliance.charts import SEVERITIES, provider_chart, severity_chart
+from egressguard.compliance.document import Block, Doc, Figure, Para, Section, table
 from egressguard.compliance.vendors import VendorGap
 from egressguard.model import Finding, Kind, ScanResult, Severity
-from egressguard.store.history import Trend
+from egressguard.store.history import ScanRecord, trend
 
 _WEIGHT = {Severity.CRITICAL: 10, Severity.HIGH: 5, Severity.MEDIUM: 2, Severity.LOW: 1}
 _EFFORT = {
@@ -68,8 +69,12 @@ def top_actions(result: ScanResult, limit: int = 5) -> tuple[Action, ...]:
 
 
 def summary_doc(
-    result: ScanResult, vendor_gaps: Sequence[VendorGap], trend: Trend | None, generated: str
+    result: ScanResult,
+    vendor_gaps: Sequence[VendorGap],
+    scans: Sequence[ScanRecord],
+    generated: str,
 ) -> Doc:
+    """`scans`: the target's recorded scans, oldest first (empty: no history section)."""
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     sections = [
         Section(
@@ -99,26 +104,47 @@ def summary_doc(
             ),
         ),
     ]
-    if trend is not None:
-        since = trend.previous.started_at if trend.previous else "(first recorded scan)"
-        sections.append(
-            Section(
-                "Trend since the last run",
-                (
-                    Para(
-                        f"Compared with the scan of {since}: {len(trend.new)} new, "
-                        f"{len(trend.fixed)} fixed, {len(trend.still_open)} still open."
-                    ),
-                    table(
-                        ("change", "rule", "file"),
-                        [("new", f.rule, f.file) for f in trend.new]
-                        + [("fixed", f.rule, f.file) for f in trend.fixed],
-                    ),
-                ),
-            )
-        )
+    if scans:
+        sections.append(_history(scans))
     return Doc(
         "Executive summary: shop data and AI services",
         f"EgressGuard {result.tool.version}, {generated}.",
         tuple(sections),
     )
+
+
+def _history(scans: Sequence[ScanRecord]) -> Section:
+    t = trend(scans[-2] if len(scans) > 1 else None, scans[-1])
+    since = t.previous.started_at if t.previous else "(first recorded scan)"
+    per_scan = table(
+        ("scan", "date", *SEVERITIES),
+        [
+            (
+                f"#{s.id}",
+                s.started_at[:10],
+                *(str(sum(1 for f in s.findings if f.severity == sev)) for sev in SEVERITIES),
+            )
+            for s in scans
+        ],
+    )
+    providers = sorted({f.provider for s in scans for f in s.findings if f.provider})
+    per_provider = table(
+        ("scan", *providers),
+        [
+            (f"#{s.id}", *(str(sum(1 for f in s.findings if f.provider == p)) for p in providers))
+            for s in scans
+        ],
+    )
+    blocks: list[Block] = [
+        Para(
+            f"Compared with the scan of {since}: {len(t.new)} new, "
+            f"{len(t.fixed)} fixed, {len(t.still_open)} still open."
+        ),
+        Figure(severity_chart(scans), "Findings by severity, per recorded scan", per_scan),
+        Figure(provider_chart(scans), "Findings by AI provider, per recorded scan", per_provider),
+        table(
+            ("change", "rule", "file"),
+            [("new", f.rule, f.file) for f in t.new] + [("fixed", f.rule, f.file) for f in t.fixed],
+        ),
+    ]
+    return Section("Trend since the last run", tuple(blocks))

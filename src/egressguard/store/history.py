@@ -20,6 +20,7 @@ class FindingRow:
     rule: str
     severity: str
     file: str
+    provider: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class HistoryStore(Protocol):
 
 def record_of(result: ScanResult, target: str, source: str, started_at: str) -> ScanRecord:
     rows = {
-        f.fingerprint: FindingRow(f.fingerprint, f.rule, f.severity.value, f.file)
+        f.fingerprint: FindingRow(f.fingerprint, f.rule, f.severity.value, f.file, f.provider or "")
         for f in result.findings
     }
     return ScanRecord(

@@ -26,6 +26,7 @@ _SCHEMA = (
         rule        TEXT NOT NULL,
         severity    TEXT NOT NULL,
         file        TEXT NOT NULL,
+        provider    TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (scan_id, fingerprint))""",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
@@ -56,8 +57,11 @@ class SqliteHistory:
                 )
                 scan_id = int(cur.lastrowid or 0)
                 self._conn.executemany(
-                    "INSERT INTO scan_findings VALUES (?,?,?,?,?)",
-                    [(scan_id, f.fingerprint, f.rule, f.severity, f.file) for f in record.findings],
+                    "INSERT INTO scan_findings VALUES (?,?,?,?,?,?)",
+                    [
+                        (scan_id, f.fingerprint, f.rule, f.severity, f.file, f.provider)
+                        for f in record.findings
+                    ],
                 )
         except sqlite3.Error as exc:
             raise HistoryError(f"{self._path}: cannot store the scan ({exc})") from exc
@@ -88,8 +92,8 @@ class SqliteHistory:
 
     def _findings(self, scan_id: int) -> tuple[FindingRow, ...]:
         rows = self._conn.execute(
-            "SELECT fingerprint, rule, severity, file FROM scan_findings WHERE scan_id = ? "
-            "ORDER BY rule, file, fingerprint",
+            "SELECT fingerprint, rule, severity, file, provider FROM scan_findings "
+            "WHERE scan_id = ? ORDER BY rule, file, fingerprint",
             (scan_id,),
         )
         return tuple(FindingRow(*row) for row in rows)
