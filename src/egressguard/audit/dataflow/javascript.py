@@ -1,4 +1,6 @@
-"""Data flows in JavaScript and TypeScript: shop data reaching an AI call in the same file.
+"""Data flows in JavaScript and TypeScript: shop data reaching an AI call of a file, from the
+file itself or (one level) from the files of its package that import it and call its
+exported functions (js_modules, js_incoming).
 
     find_flows(f, catalog)         one .js/.ts/.tsx/.mjs file
     flows_in_tree(...)             the same over an already parsed tree (liquid.py feeds it
@@ -19,6 +21,8 @@ from tree_sitter import Tree
 
 from egressguard.audit.dataflow.flow import Flow
 from egressguard.audit.dataflow.js_eval import Context, Evaluator
+from egressguard.audit.dataflow.js_incoming import find_callers, prepare
+from egressguard.audit.dataflow.js_modules import ModuleGraph, exported_functions, module_graph
 from egressguard.audit.dataflow.js_scope import Index
 from egressguard.audit.dataflow.js_sinks import find_sink_flows
 from egressguard.audit.dataflow.js_value import Value
@@ -27,8 +31,9 @@ from egressguard.catalog.dataflow_rules import load_dataflow_rules
 from egressguard.model import IntegrationSite, Language
 
 TRUNCATED = "expressions nested too deeply to follow; data flow analysed in part"
-# The evaluator runs at roughly 30 µs per byte (linear); bigger files (minified bundles) are
-# listed as skipped for data flow rather than slowing the audit down.
+# The evaluator costs roughly 2-5 µs of CPU per byte (linear; bench/js_flow_speed.py);
+# bigger files (minified bundles) are listed as skipped for data flow rather than slowing
+# the audit down.
 MAX_BYTES = 400_000
 TOO_LARGE = f"larger than {MAX_BYTES // 1000} kB: data flow not analysed"
 
@@ -47,7 +52,8 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
     language = Language.TYPESCRIPT if f.language is Language.TYPESCRIPT else Language.JAVASCRIPT
     tree = parse(language, f.text.encode("utf-8", "surrogatepass"))
     note_syntax_error(f, tree, "JavaScript")
-    flows, truncated = flows_in_tree(tree, f.rel, f.sites, f.text)
+    graph = module_graph(f.project) if f.project is not None else None
+    flows, truncated = flows_in_tree(tree, f.rel, f.sites, f.text, graph=graph)
     if truncated:
         f.partial.append(TRUNCATED)
     return flows
@@ -69,8 +75,10 @@ def flows_in_tree(
     placeholders: dict[str, Value] | None = None,
     placeholder_pattern: re.Pattern[str] | None = None,
     data_attrs: dict[str, Value] | None = None,
+    graph: ModuleGraph | None = None,
 ) -> tuple[list[Flow], bool]:
-    """The flows of a parsed program, and whether some expression was too deep to follow."""
+    """The flows of a parsed program, and whether some expression was too deep to follow
+    (with `graph`: also the data its package's other files pass to its exported functions)."""
     ctx = Context(
         rel=rel,
         index=Index(tree),
@@ -81,6 +89,9 @@ def flows_in_tree(
         file_text=file_text,
     )
     ev = Evaluator(ctx)
+    exported = exported_functions(ctx.index, ev.functions_named)
+    callers = find_callers(graph, rel, exported) if graph is not None else None
+    prepare(ev, exported, callers)
     ev.run()
     flows = find_sink_flows(ev, sites)
     return flows, ev.truncated

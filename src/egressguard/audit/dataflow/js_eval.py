@@ -24,7 +24,7 @@ from tree_sitter import Node
 from egressguard.audit.dataflow import js_dom
 from egressguard.audit.dataflow.js_graphql import looks_like_graphql, selection_paths
 from egressguard.audit.dataflow.js_scope import FUNCTIONS, Index, param_target, parameters, text
-from egressguard.audit.dataflow.js_value import NONE, Origin, Value, select, source
+from egressguard.audit.dataflow.js_value import NONE, Origin, Value, select, shaped, source
 from egressguard.catalog.dataflow_rules import DataflowRules, SourceRule
 from egressguard.catalog.dataflow_schema import SinkRule, SourceKind, normalise_field
 from egressguard.model import Confidence, DataCategory, TraceStep
@@ -84,6 +84,11 @@ _WEBHOOK_PARAM = re.compile(
     r"|event|json|message|\{.*)$",
     re.DOTALL,
 )
+# Keys of a database query's argument that filter rows: what they hold is not in the result
+# (`prisma.chatSession.findUnique({ where: { token } })`).
+_QUERY_FILTERS = frozenset({"where"})
+# Source rules for what a server's request handler receives (javascript.toml node-request-*).
+_REQUEST_BODY_RULES = "node-request"
 # Calls whose result is the response to a request (GraphQL clients included).
 REQUEST_NAMES = frozenset({"graphql", "query", "request", "rawRequest", "fetch", "ajax"})
 
@@ -154,6 +159,16 @@ def line(node: Node) -> int:
     return node.start_point.row + 1
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """Arguments another file passes to exported functions of this one (already carrying
+    the caller's trace up to the call)."""
+
+    functions: tuple[Node, ...]
+    values: list[Value]
+    label: str
+
+
 @dataclass
 class Context:
     """What the evaluator needs besides the tree: where it is, the vocabulary, and the
@@ -190,22 +205,41 @@ class Evaluator:
         self._rule_cache: dict[tuple[SourceKind, str, str, str], SourceRule | None] = {}
         self._sanitized: dict[tuple[str, bool], bool] = {}
         self._sink_names: dict[tuple[str, str], bool] = {}
+        self.param_keys: set[str] = set()
+        # Set by js_callers before `run`: functions whose every caller is in view, and the
+        # names whose value is therefore exactly what is bound (no guessing by name).
+        self.closed: set[int] = set()
+        self.known: set[str] = set()
+        # Calls into this file's exported functions from the files that import it.
+        self.incoming: list[Incoming] = []
+        self._round = MAX_ROUNDS
+        self._deferred = False  # a request-body rule waited for handler parameters
+        self._called: dict[int, list[Node]] = {}
+        self._paths: dict[int, str | None] = {}
+        self._args: dict[int, list[Node]] = {}
         self._index_definitions()
 
     # --- the fixpoint --------------------------------------------------------------------
 
     def run(self) -> None:
-        for _ in range(MAX_ROUNDS):
+        for round_no in range(MAX_ROUNDS):
+            self._round = round_no
             self._memo.clear()
             self._returns.clear()
             self._changed = False
             for target, value in self.index.assigns:
-                self.bind(target, self.value(value), f"into {snippet(target)}")
+                got = self.value(value)
+                if got:
+                    self.bind(target, got, f"into {snippet(target)}")
             for call in self.index.calls:
                 self._bind_call(call)
+            for inc in self.incoming:
+                for fn in inc.functions:
+                    self._bind_params(fn, inc.values, inc.label, shapes=fn.id in self.closed)
             self._seed_handlers()
-            if not self._changed:
+            if not self._changed and not (round_no == 0 and self._deferred):
                 break
+        self._round = MAX_ROUNDS  # evaluations after the fixpoint see every rule
         self._memo.clear()
         self._returns.clear()
 
@@ -225,6 +259,28 @@ class Evaluator:
             for param in parameters(fn):
                 for key in self._pattern_keys(param_target(param)):
                     self.assigned.add(key)
+                    self.param_keys.add(key)
+
+    def functions_named(self, node: Node) -> list[Node]:
+        """The functions an identifier names."""
+        return self._fns.get(self.index.var_key(node), [])
+
+    def function_names(self) -> dict[str, list[Node]]:
+        """Variable key -> the functions bound to it."""
+        return self._fns
+
+    def functions_called_by(self, call: Node) -> list[Node]:
+        callee = call.child_by_field_name("function")
+        return self.functions_called(callee) if callee is not None else []
+
+    def _known_root(self, node: Node) -> bool:
+        cur = node
+        while cur.type in ("member_expression", "subscript_expression"):
+            inner = cur.child_by_field_name("object")
+            if inner is None:
+                return False
+            cur = inner
+        return cur.type == "identifier" and self.index.var_key(cur) in self.known
 
     def _pattern_keys(self, pattern: Node) -> Iterator[str]:
         key = self.index.key(pattern)
@@ -236,7 +292,9 @@ class Evaluator:
         new = old | value
         if new != old:
             self.env[key] = new
-            self._changed = True
+            # Another round only for new data; a shorter trace of the same data is kept
+            # but does not make every expression be evaluated again.
+            self._changed = self._changed or _grows(old, new)
 
     def bind(self, target: Node, value: Value, note: str) -> None:
         """Join `value` into every name a binding pattern (or member target) declares."""
@@ -281,14 +339,26 @@ class Evaluator:
             key = child.child_by_field_name("key")
             inner = child.child_by_field_name("value")
             if inner is not None:
-                extra = self._named(text(key) if key is not None else "", child, value)
-                self.bind(inner, value.data() | extra, note)
+                self.bind(inner, self._destructured(value, text(key) if key else "", child), note)
         elif child.type == "object_assignment_pattern":
             left = child.child_by_field_name("left")
             if left is not None:
-                self.bind(left, value.data() | self._named(text(left), child, value), note)
+                self.bind(left, self._destructured(value, text(left), child), note)
+        elif child.type == "rest_pattern":
+            self.bind(child, value.data(), note)
         else:
-            self.bind(child, value.data() | self._named(text(child), child, value), note)
+            self.bind(child, self._destructured(value, text(child), child), note)
+
+    def _destructured(self, value: Value, key: str, node: Node) -> Value:
+        """`const {key} = value`: the key's data when the shape is known, else all of it."""
+        known = value.field(key)
+        if known is not None:  # the shape says what the key holds: no guess by its name
+            return (
+                known.data()
+                if known.fields is not None
+                else known.data() | self._named(key, node, known)
+            )
+        return value.data() | self._named(key, node, value)
 
     def _named(self, name: str, node: Node, base: Value) -> Value:
         """A severe category a field name adds to data read from a tainted object."""
@@ -307,14 +377,16 @@ class Evaluator:
         callee = call.child_by_field_name("function") or call.child_by_field_name("constructor")
         if callee is None:
             return
-        args = args_of(call)
-        path = member_path(callee)
+        args = self.args(call)
         for fn in self.functions_called(callee):
-            self._bind_params(fn, [self.value(a) for a in args], callee)
+            label = f"passed to {snippet(callee)}()"
+            values = [self.value(a) for a in args]
+            self._bind_params(fn, values, label, shapes=fn.id in self.closed)
         self._bind_mutation(callee, args)
         callbacks = [a for a in args if a.type in FUNCTIONS]
         if not callbacks and not any(a.type == "object" for a in args):
             return
+        path = self.path_of(callee)
         given = self._event_value(path, args) if path is not None else NONE
         if not given and callee.type == "member_expression":
             obj = callee.child_by_field_name("object")
@@ -322,7 +394,7 @@ class Evaluator:
         if not given:
             return
         for fn in callbacks:
-            self._bind_params(fn, [given], callee, every=True)
+            self._bind_params(fn, [given], f"passed to {snippet(callee)}()", every=True)
 
     def _bind_mutation(self, callee: Node, args: list[Node]) -> None:
         """`list.push(x)`, `params.append(k, x)`, `Object.assign(target, x)` store x."""
@@ -343,10 +415,13 @@ class Evaluator:
             self.bind(target, self.value(arg).data(), f"added to {snippet(target)}")
 
     def _bind_params(
-        self, fn: Node, values: list[Value], callee: Node, every: bool = False
+        self, fn: Node, values: list[Value], note: str, every: bool = False, shapes: bool = False
     ) -> None:
+        """Arguments into parameters; object shapes only when every caller is known (else a
+        caller we do not see may pass other keys)."""
         params = parameters(fn)
-        note = f"passed to {snippet(callee)}()"
+        if not shapes:
+            values = [v.flat() for v in values]
         for i, param in enumerate(params):
             if every:
                 self.bind(param, values[0], note)
@@ -383,11 +458,19 @@ class Evaluator:
             if not given:
                 continue
             for fn in _functions_in(value):
-                self._bind_params(fn, [given], key, every=True)
+                self._bind_params(fn, [given], f"passed to {snippet(key)}()", every=True)
 
     def functions_called(self, callee: Node, depth: int = 0) -> list[Node]:
         """Functions of this file a callee may be: `f`, `this.m`, `obj.m`, `(function(){})`,
         or what a factory returns (`const ask = makeAsker(key); ask(q)`)."""
+        if depth == 0:
+            found = self._called.get(callee.id)
+            if found is None:
+                found = self._called[callee.id] = self._functions_called(callee, 0)
+            return found
+        return self._functions_called(callee, depth)
+
+    def _functions_called(self, callee: Node, depth: int) -> list[Node]:
         if callee.type in FUNCTIONS:
             return [callee]
         if callee.type == "identifier":
@@ -474,10 +557,30 @@ class Evaluator:
     def _source(
         self, kind: SourceKind, name: str, receiver: str = "", args: str = ""
     ) -> SourceRule | None:
-        return next(
+        key = (kind, name, receiver, args)
+        if key in self._rule_cache:
+            return self._rule_cache[key]
+        found = next(
             (r for r in self._by_kind.get(kind, ()) if r.match.matches(name, receiver, args)),
             None,
         )
+        if len(args) < 200:  # long argument texts are rarely seen twice
+            self._rule_cache[key] = found
+        return found
+
+    def path_of(self, node: Node) -> str | None:
+        """member_path(node), computed once per node."""
+        if node.id in self._paths:
+            return self._paths[node.id]
+        found = self._paths[node.id] = member_path(node)
+        return found
+
+    def args(self, call: Node) -> list[Node]:
+        """args_of(call), computed once per call."""
+        found = self._args.get(call.id)
+        if found is None:
+            found = self._args[call.id] = args_of(call)
+        return found
 
     def identifier(self, node: Node, depth: int) -> Value:
         name = text(node)
@@ -490,7 +593,7 @@ class Evaluator:
         stored = self.env.get(key)
         if stored is not None:
             return stored
-        if key in self.assigned or key.startswith("0:"):
+        if key in self.assigned or key.startswith("0:") or key in self.known:
             return NONE
         return self._name_only(name, node)  # a parameter nobody passes data to
 
@@ -543,10 +646,10 @@ class Evaluator:
         return field_rule.category, Confidence.MEDIUM
 
     def member(self, node: Node, depth: int) -> Value:
-        path = member_path(node)
+        path = self.path_of(node)
         if path is not None:
             rule = self._source(SourceKind.JS_MEMBER, path)
-            if rule is not None:
+            if rule is not None and not self._bound_request(rule, node):
                 return self._rule_value(rule, node)
         key = self.index.key(node)
         stored = self.env.get(key, NONE) if key is not None else NONE
@@ -561,6 +664,11 @@ class Evaluator:
         if prop == "dataset" or (obj.type == "member_expression" and _prop(obj) == "dataset"):
             return self._dataset(prop, node)
         base = select(self.value(obj, depth), prop)
+        known = base.field(prop)
+        if known is not None:  # an object literal's shape: only that key's data
+            if known.fields is not None:
+                return known.data()
+            return known.data() | self._named(prop, node, known)
         if base.element is not None:
             return self._element_read(base, prop, node)
         if prop in js_dom.ELEMENT_MEMBERS:
@@ -568,8 +676,10 @@ class Evaluator:
         if prop in js_dom.VALUE_MEMBERS and js_dom.INPUT_NAME.match(text(obj).rpartition(".")[2]):
             return self._typed(text(obj).rpartition(".")[2], node, Confidence.MEDIUM)
         if base.origins:
-            return base.data() | self._named(prop, node, base)
-        return self._name_only(prop, node) if obj.type != "this" else NONE
+            return base.data().flat() | self._named(prop, node, base)
+        if obj.type == "this" or self._known_root(obj):
+            return NONE
+        return self._name_only(prop, node)
 
     def _element_read(self, base: Value, prop: str, node: Node) -> Value:
         hint = base.element or ""
@@ -600,8 +710,10 @@ class Evaluator:
         callee = node.child_by_field_name("function")
         if callee is None:
             return NONE
-        args = args_of(node)
-        path = callee_path(callee)
+        args = self.args(node)
+        path = self.path_of(callee)
+        if path is None and callee.type == "member_expression":
+            path = callee_path(callee)
         if path is not None:
             special = self._known_call(path, node, callee, args, depth)
             if special is not None:
@@ -625,7 +737,7 @@ class Evaluator:
             if hook is not None:
                 return self._rule_value(hook, node)
         rule = self._source(SourceKind.JS_CALL, name, receiver, args_text(node))
-        if rule is not None:
+        if rule is not None and not self._bound_request(rule, callee):
             return self._rule_value(rule, node)
         if path in WEBHOOK_RECEIVERS:
             return self._file_topics(node)
@@ -646,6 +758,24 @@ class Evaluator:
                 got |= Value(self.value(arg, depth).pending)
             return got.hop(self._step(node, f"response of {snippet(callee)}()"))
         return None
+
+    def _bound_request(self, rule: SourceRule, node: Node) -> bool:
+        """A request whose handler parameter already carries data (a webhook route: the body
+        is the topic's payload, not what a shopper typed)."""
+        if not rule.id.startswith(_REQUEST_BODY_RULES):
+            return False
+        if self._round == 0:  # handler parameters are bound at the end of the first round
+            self._deferred = True
+            return True
+        root = node
+        while root.type in ("member_expression", "subscript_expression"):
+            inner = root.child_by_field_name("object")
+            if inner is None:
+                return False
+            root = inner
+        key = self.index.key(root) if root.type == "identifier" else None
+        stored = self.env.get(key) if key is not None else None
+        return stored is not None and bool(stored.origins)
 
     def _is_sanitizer(self, name: str, is_method: bool) -> bool:
         key = (name, is_method)
@@ -687,6 +817,8 @@ class Evaluator:
             out = self.value(callee, depth).data()
         for arg in args:
             v = self.value(arg, depth)
+            if v.fields is not None and any(k in _QUERY_FILTERS for k, _ in v.fields):
+                v = shaped({k: x for k, x in v.fields if k not in _QUERY_FILTERS}, v.pending)
             out |= Value(v.origins, None, v.pending)
         return out
 
@@ -742,13 +874,34 @@ class Evaluator:
         return self.value(right, depth) if right is not None else NONE
 
     def obj(self, node: Node, depth: int) -> Value:
+        """An object literal: its keys' data, field by field while every key is known."""
         out = NONE
+        fields: dict[str, Value] = {}
+        exact = True
         for child in node.named_children:
             if child.type == "pair":
-                out |= self._pair(child, depth)
-            elif child.type in ("shorthand_property_identifier", "spread_element"):
-                out |= self.value(child, depth)
-        return Value(out.origins, None, out.pending)
+                got = self._pair(child, depth)
+                key = child.child_by_field_name("key")
+                if key is None or key.type == "computed_property_name":
+                    exact, out = False, out | got
+                elif got:
+                    name = text(key).strip("'\"`")
+                    fields[name] = fields.get(name, NONE) | got
+            elif child.type == "shorthand_property_identifier":
+                got = self.value(child, depth)
+                if got:
+                    fields[text(child)] = fields.get(text(child), NONE) | got
+            elif child.type == "spread_element":
+                got = self.value(child, depth)
+                for name, v in got.fields or ():
+                    fields[name] = fields.get(name, NONE) | v
+                if got.fields is None and got.origins:
+                    exact = False
+                out |= got
+        whole = shaped(fields, out.pending)
+        if exact:
+            return whole
+        return Value((whole | out).origins, None, (whole | out).pending)
 
     def _pair(self, pair: Node, depth: int) -> Value:
         key = pair.child_by_field_name("key")
@@ -762,6 +915,18 @@ class Evaluator:
 
     def function(self, node: Node, depth: int) -> Value:
         return self.returns(node)
+
+
+def _grows(old: Value, new: Value) -> bool:
+    """Whether `new` carries something `old` did not (not merely a better trace)."""
+    if len(new.origins) != len(old.origins) or len(new.pending) != len(old.pending):
+        return True
+    if new.element != old.element or (new.fields is None) != (old.fields is None):
+        return True
+    if new.fields is not None and old.fields is not None:
+        return new.fields != old.fields
+    had = {(o.category, o.path) for o in old.origins}
+    return any((o.category, o.path) not in had for o in new.origins)
 
 
 _LITERALS = frozenset(

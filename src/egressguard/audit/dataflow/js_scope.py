@@ -112,6 +112,12 @@ class Index:
 
     def this_key(self, node: Node) -> str:
         """The key of `this` at `node`: its class or object literal, else its function."""
+        cached = self._key_cache.get(node.id)
+        if cached is None:
+            cached = self._key_cache[node.id] = self._this_key(node)
+        return cached
+
+    def _this_key(self, node: Node) -> str:
         cur: Node | None = node.parent
         while cur is not None:
             if cur.type in FUNCTIONS and cur.type != "arrow_function":

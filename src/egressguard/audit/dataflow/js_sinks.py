@@ -157,7 +157,8 @@ def _tie(
     receiver = callee.child_by_field_name("object") if callee.type == "member_expression" else None
     if receiver is not None and rule.kind is not SinkKind.SDK_CALL:
         lines |= _lines(ev, receiver)  # an instance made with a base URL: axios.create({…})
-    hit = next((by_line[n] for n in sorted(lines) if n in by_line), None)
+    here = line(call)  # the call's own site first (each SDK call is a site of its own)
+    hit = by_line.get(here) or next((by_line[n] for n in sorted(lines) if n in by_line), None)
     if hit is not None:
         return _Tie(hit, Confidence.HIGH)
     if rule.kind is not SinkKind.SDK_CALL and (anchor is None or _constant_url(ev, anchor)):
