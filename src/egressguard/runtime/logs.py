@@ -19,8 +19,11 @@ known format among the first ones) raises `EvidenceInputError`.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import gzip
 import ipaddress
+import itertools
 import json
 import re
 from collections import Counter
@@ -111,7 +114,7 @@ class _Call:
     target: str  # URL, host:port, or a gateway upstream id
     client: str
     size: int
-    when: float | None
+    when: float | str | None  # epoch seconds, or nginx's $time_local text (parsed on use)
     status: str
     extra: tuple[str, ...] = ()  # nginx fields after the combined format
     region: Region | None = None  # gateway records say it
@@ -127,8 +130,9 @@ def read_log(path: Path, catalog: Catalog, fmt: LogFormat | None = None) -> LogS
             sniffed = [h for h in head if h is not None]
             chosen = fmt if fmt is not None else _sniff(path, [t for _, t in sniffed])
             summary = LogSummary(path.name, chosen)
-            for number, text in [*sniffed, *lines]:
-                _one(summary, number, text, catalog)
+            hosts = _Hosts(catalog)
+            for number, text in itertools.chain(sniffed, lines):
+                _one(summary, number, text, hosts)
             summary.bytes_read = path.stat().st_size
             return summary
     except OSError as exc:
@@ -179,7 +183,7 @@ def _sniff(path: Path, head: list[str]) -> LogFormat:
     )
 
 
-def _one(summary: LogSummary, number: int, text: str, catalog: Catalog) -> None:
+def _one(summary: LogSummary, number: int, text: str, hosts: _Hosts) -> None:
     summary.lines += 1
     if not text.strip():
         return
@@ -190,31 +194,59 @@ def _one(summary: LogSummary, number: int, text: str, catalog: Catalog) -> None:
     if isinstance(call, str):
         summary.bad(number, call)
         return
-    dest = _destination(call, catalog) if call is not None else None
+    dest = _destination(call, hosts) if call is not None else None
     if call is None or dest is None:
         summary.other_requests += 1
         return
     volume = summary.volumes.setdefault((dest, call.client), Volume())
-    volume.add(call.size, call.when, number, call.status, call.blocked)
+    when = _nginx_time(call.when) if isinstance(call.when, str) else call.when
+    volume.add(call.size, when, number, call.status, call.blocked)
 
 
-def _destination(call: _Call, catalog: Catalog) -> Destination | None:
+_Known = tuple[Destination | None, "re.Pattern[str] | None"]
+_CACHE_LIMIT = 65536
+
+
+class _Hosts:
+    """Host -> catalogue answer, cached for one log (a log names few distinct hosts)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.known: dict[str, _Known] = {}
+
+    def classify(self, host: str) -> _Known:
+        found = self.known.get(host)
+        if found is None:
+            if len(self.known) >= _CACHE_LIMIT:
+                self.known.clear()
+            found = self.known[host] = self._classify(host)
+        return found
+
+    def _classify(self, host: str) -> _Known:
+        match = self.catalog.classify_host(host)
+        if match is not None:
+            dest = Destination(match.provider.id, match.host, match.region)
+            return dest, match.provider.requires_path
+        widget = self.catalog.classify_widget(host)
+        if widget is not None and widget.ai:
+            region = self.catalog.widget_region(host) or widget.region
+            return Destination(widget.id, host.split(":")[0], region), None
+        return None, None
+
+
+def _destination(call: _Call, hosts: _Hosts) -> Destination | None:
     if call.region is not None:  # a gateway record: the upstream id and its region are facts
         return Destination("", call.target, call.region)
     for candidate in (call.target, *call.extra):
         host = _host_of(candidate)
         if not host:
             continue
-        match = catalog.classify_host(host)
-        needs = match.provider.requires_path if match is not None else None
+        dest, needs = hosts.classify(host)
+        if dest is None:
+            continue
         if needs is not None and needs.match(_path_of(call.target)) is None:
             continue  # a catch-all runtime (private IP, *.local) counts only on an AI API path
-        if match is not None:
-            return Destination(match.provider.id, match.host, match.region)
-        widget = catalog.classify_widget(host)
-        if widget is not None and widget.ai:
-            region = catalog.widget_region(host) or widget.region
-            return Destination(widget.id, host.split(":")[0], region)
+        return dest
     return None
 
 
@@ -262,14 +294,29 @@ def _parse_nginx(text: str) -> _Call | str | None:
         target = target.split("/")[0]
     extra = tuple(quoted or bare for quoted, bare in _FIELD.findall(rest or ""))
     size_n = int(size) if size.isdigit() else 0
-    return _Call(target, client, size_n, _nginx_time(stamp), status, extra)
+    return _Call(target, client, size_n, stamp, status, extra)
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_TIME_LOCAL = re.compile(r"(\d\d)/([A-Z][a-z]{2})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+
+
+@functools.lru_cache(maxsize=4096)  # consecutive lines share their second
 def _nginx_time(stamp: str) -> float | None:
-    try:
-        return datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z").timestamp()
-    except ValueError:
+    """`25/Nov/2026:10:00:00 +0100` -> epoch seconds (strptime is ten times slower)."""
+    m = _TIME_LOCAL.fullmatch(stamp)
+    if m is None or m.group(2) not in _MONTHS:
         return None
+    day, month, year, hh, mm, ss, sign, oh, om = m.groups()
+    try:
+        base = calendar.timegm(
+            (int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), 0, 0, 0)
+        )
+    except (OverflowError, ValueError):
+        return None
+    offset = (int(oh) * 3600 + int(om) * 60) * (1 if sign == "+" else -1)
+    return float(base - offset)
 
 
 def _parse_gateway(text: str) -> _Call | str | None:
