@@ -433,6 +433,37 @@ def test_responses_conversation_restores_earlier_turns(
         assert r.json()["output"][0]["content"][0]["text"] == f"Sent to {EMAIL}"
 
 
+def _responses_text(r: httpx.Response) -> str:
+    if r.headers["content-type"].startswith("text/event-stream"):
+        return _sse_text(r.text)
+    return str(r.json()["output"][0]["content"][0]["text"])
+
+
+def test_previous_response_id_continues_the_conversation(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    up = upstreams["eu"]  # /v1/responses goes to dead-eu and falls back to eu-llm
+    for first_streamed in (False, True):  # the answer's id is linked from JSON and from SSE
+        up.reset()
+        with client(gw) as c:
+            first = {"model": "llama3", "input": f"mail {EMAIL} #{first_streamed}"}
+            r = c.post("/v1/responses", json={**first, "stream": first_streamed})
+            assert r.status_code == 200
+            token = TOKEN.search(up.seen_text())
+            assert token is not None
+            up.behaviour.reply = f"Sent to {token.group()}"
+            up.behaviour.chunk_size = 5
+            follow = {"model": "llama3", "input": "done?", "previous_response_id": "resp_1"}
+            for stream in (False, True):
+                r = c.post("/v1/responses", json={**follow, "stream": stream})
+                assert _responses_text(r) == f"Sent to {EMAIL}"
+        # another tenant naming the same response id continues nothing of tenant A's
+        with client(gw, key=KEY_B) as c:
+            for stream in (False, True):
+                r = c.post("/v1/responses", json={**follow, "stream": stream})
+                assert EMAIL not in r.text and _responses_text(r) == f"Sent to {token.group()}"
+
+
 def test_earlier_turns_never_restore_across_conversations_or_tenants(
     gw: Gateway, upstreams: dict[str, TestUpstream]
 ) -> None:

@@ -401,3 +401,13 @@ def test_a_vault_from_before_conversations_is_upgraded(tmp_path: Path, keyring: 
         assert vault.get("shop1", "[EMAIL_1]", conversation="c") is None  # never across turns
         vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")], None)
         assert vault.get("shop1", "[EMAIL_1]", conversation="c") == "a@example.de"
+
+
+def test_response_ids_link_to_a_conversation_per_tenant(vault: Vault, clock: Clock) -> None:
+    vault.link_response("shop1", "resp_1", "conv-a", 60)
+    assert vault.response_conversation("shop1", "resp_1") == "conv-a"
+    assert vault.response_conversation("shop2", "resp_1") is None
+    assert vault.response_conversation("shop1", "resp_2") is None
+    clock.now += 61
+    assert vault.response_conversation("shop1", "resp_1") is None
+    vault.purge_expired()

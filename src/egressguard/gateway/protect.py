@@ -12,23 +12,27 @@ Restoration restores the tokens issued for this request and the tokens bound in 
 the *same tenant and the same conversation* (the earlier turns of a chat whose client resends
 the model's answers with tokens in them, or a Responses API conversation); a token of another
 tenant or another conversation is never restored, so a guessed or copied token cannot pull
-another customer's value. Audit records become `AuditEvent`s for the injected sink.
+another customer's value. The id of each Responses API answer is linked to its conversation
+(per tenant) as it passes, so a next turn that names it in `previous_response_id` continues the
+same conversation. Audit records become `AuditEvent`s for the injected sink.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from egressguard.errors import VaultError
 from egressguard.gateway.actions import Api
 from egressguard.gateway.audit_events import AuditEvent, AuditSink
 from egressguard.gateway.exchange import ExchangeRecord, Lookup, Redaction, StreamRewriter
 from egressguard.gateway.policy import Policy
 from egressguard.gateway.problems import Rejected
 from egressguard.gateway.restore import Restorer, StreamState, restore_sse_event
-from egressguard.gateway.sse import SseParser, encode
+from egressguard.gateway.sse import SseEvent, SseParser, encode
 from egressguard.gateway.tokens import Binding, Tokenizer
 from egressguard.gateway.transform import DetectorLike, RedactContext, Redactor, RedactResult
 from egressguard.gateway.vault import TokenCollision, Vault, VaultEntry
@@ -81,7 +85,11 @@ class ShopProtector:
             self._detector, self._tokenizer, lambda cat: policy.action(tenant, route, cat)
         )
         conversation = self._tokenizer.conversation_id(
-            tenant, api, body, header=conversation_header
+            tenant,
+            api,
+            body,
+            header=conversation_header,
+            previous=lambda response_id: self._vault.response_conversation(tenant, response_id),
         )
         ctx = RedactContext(tenant, conversation, lambda token: self._bound(tenant, token))
         result = self._redact_and_store(redactor, api, body, ctx)
@@ -145,13 +153,30 @@ class ShopProtector:
             self._stored[(tenant, entry.token)] = (Binding(entry.value, conversation), now)
 
     def restore_json(self, route: str, body: Any, redaction: Redaction) -> Any:
-        return _restorer(redaction).restore_json_body(ROUTE_API[route], body)
+        api = ROUTE_API[route]
+        if api is Api.RESPONSES and isinstance(body, dict):
+            self._link(redaction, body.get("id"))
+        return _restorer(redaction).restore_json_body(api, body)
+
+    def _link(self, redaction: Redaction, response_id: object) -> None:
+        """Remember the conversation of a Responses API answer (for `previous_response_id`)."""
+        lookup = redaction.lookup
+        if not (isinstance(lookup, _ConversationLookup) and isinstance(response_id, str)):
+            return
+        if not response_id or len(response_id) > 256:
+            return
+        try:
+            self._vault.link_response(lookup.tenant, response_id, lookup.conversation, self._ttl)
+        except VaultError:  # the answer still goes out; a later turn just restores less
+            return
 
     def restore_text(self, text: str, redaction: Redaction) -> str:
         return _restorer(redaction).restore_text(text)
 
     def stream_rewriter(self, route: str, redaction: Redaction) -> StreamRewriter:
-        return _SseRewriter(ROUTE_API[route], _restorer(redaction))
+        api = ROUTE_API[route]
+        link = (lambda rid: self._link(redaction, rid)) if api is Api.RESPONSES else None
+        return _SseRewriter(api, _restorer(redaction), link)
 
     def record(self, record: ExchangeRecord) -> None:
         self._sink.emit(
@@ -180,29 +205,53 @@ def _restorer(redaction: Redaction) -> Restorer:
 
 
 def _lookup(issued: dict[str, str], tenant: str, conversation: str, vault: Vault) -> Lookup:
-    def lookup(token: str) -> str | None:
-        found = issued.get(token)
+    return _ConversationLookup(issued, tenant, conversation, vault)
+
+
+class _ConversationLookup:
+    """token -> value: this request's tokens, else the vault's in this tenant and conversation."""
+
+    def __init__(self, issued: dict[str, str], tenant: str, conversation: str, vault: Vault):
+        self._issued = issued
+        self.tenant = tenant
+        self.conversation = conversation
+        self._vault = vault
+
+    def __call__(self, token: str) -> str | None:
+        found = self._issued.get(token)
         if found is not None:
             return found
-        return vault.get(tenant, token, conversation=conversation)
-
-    return lookup
+        return self._vault.get(self.tenant, token, conversation=self.conversation)
 
 
 class _SseRewriter:
     """Parse SSE, restore per event with this stream's own state, re-encode each event."""
 
-    def __init__(self, api: Api, restorer: Restorer) -> None:
+    def __init__(
+        self, api: Api, restorer: Restorer, link: Callable[[object], None] | None = None
+    ) -> None:
         self._api = api
         self._parser = SseParser()
         self._state = StreamState(restorer)
+        self._link = link  # Responses: called with the answer's id, once
 
     def feed(self, chunk: bytes) -> list[bytes]:
         return [
             encode(out)
             for event in self._parser.feed(chunk)
-            for out in restore_sse_event(self._api, event, self._state)
+            for out in restore_sse_event(self._api, self._noticed(event), self._state)
         ]
+
+    def _noticed(self, event: SseEvent) -> SseEvent:
+        if self._link is not None and '"response":' in event.data:
+            try:
+                response = json.loads(event.data).get("response")
+            except (ValueError, AttributeError):
+                return event
+            if isinstance(response, dict) and response.get("id"):
+                self._link(response["id"])
+                self._link = None
+        return event
 
     def close(self) -> list[bytes]:
         out = [

@@ -25,9 +25,12 @@ Conversation ids (`Tokenizer.conversation_id`), first match wins:
 1. the `x-egressguard-conversation` request header;
 2. `metadata.conversation_id` in the body (OpenAI chat/responses, any string);
 3. the Responses API `conversation` (a string or `{"id": ...}`);
-4. the end user: OpenAI `user`, Anthropic `metadata.user_id` (tokens are then stable across that
+4. the Responses API `previous_response_id`: the conversation of the answer it names, when the
+   gateway recorded it for this tenant (`previous`, a lookup in the vault), so a chain of
+   responses stays one conversation although each turn sends only its new input;
+5. the end user: OpenAI `user`, Anthropic `metadata.user_id` (tokens are then stable across that
    user's conversations, a wider scope than one conversation);
-5. the first user message (chat, messages, responses), else the prompt (completions) or the input
+6. the first user message (chat, messages, responses), else the prompt (completions) or the input
    (embeddings): clients resend the whole history on every turn, so it is the same on every turn.
 
 The id is `"<source>:" + 32 hex digits` of a keyed digest of the tenant and the material, so it
@@ -144,10 +147,22 @@ class Tokenizer:
         raise ValueError("token space exhausted")  # 256-bit collision: not reachable
 
     def conversation_id(
-        self, tenant: str, api: Api, body: Mapping[str, Any], *, header: str | None = None
+        self,
+        tenant: str,
+        api: Api,
+        body: Mapping[str, Any],
+        *,
+        header: str | None = None,
+        previous: Callable[[str], str | None] | None = None,
     ) -> str:
-        """The conversation a request belongs to (see the module docstring for the rule)."""
+        """The conversation a request belongs to (see the module docstring for the rule);
+        `previous(response_id)` is the recorded conversation of an earlier answer."""
         source, material = conversation_source(api, body, header)
+        chained = body.get("previous_response_id") if api is Api.RESPONSES else None
+        if previous is not None and source in ("user", "first-message") and _nonempty(chained):
+            found = previous(str(chained))
+            if found is not None:
+                return found
         return f"{source}:{self._digest(_CONVERSATION_DOMAIN, tenant, source, material)[:32]}"
 
 

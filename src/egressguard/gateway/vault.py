@@ -18,7 +18,9 @@ tenant *and* one conversation: ``put`` refuses (``TokenCollision``) a binding to
 or to another conversation, and ``get(..., conversation=c)`` and ``tokens(tenant, c)`` only see
 that conversation's entries, which is what restoring a token from an earlier turn relies on.
 Entries written before this column existed have no conversation and are never restored across
-turns.
+turns. ``link_response`` remembers which conversation an upstream answer (a Responses API
+response id, no personal data) belonged to, per tenant, so a later request that only names it
+(``previous_response_id``) continues that conversation.
 
 Rotation: new writes use the current key; ``rotate()`` re-encrypts (and re-digests) every
 entry still under an older key. Opening a vault whose entries use a key the keyring does not
@@ -108,6 +110,16 @@ class Vault(Protocol):
         """The live tokens minted for one conversation of one tenant."""
         ...
 
+    def link_response(
+        self, tenant: str, response_id: str, conversation: str, ttl_s: int | None
+    ) -> None:
+        """Remember that this tenant's answer ``response_id`` belongs to ``conversation``."""
+        ...
+
+    def response_conversation(self, tenant: str, response_id: str) -> str | None:
+        """The conversation of one of this tenant's answers, if known and not expired."""
+        ...
+
     def forget(self, tenant: str, value: str) -> int:
         """Erase every token of one value for one tenant; the number of entries erased."""
         ...
@@ -186,6 +198,12 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS vault_subject ON vault (tenant, subject)",
     "CREATE INDEX IF NOT EXISTS vault_key ON vault (key_id)",
     "CREATE INDEX IF NOT EXISTS vault_expiry ON vault (expires_at) WHERE expires_at IS NOT NULL",
+    """CREATE TABLE IF NOT EXISTS vault_responses (
+        tenant       TEXT NOT NULL,
+        response_id  TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        expires_at   REAL,
+        PRIMARY KEY (tenant, response_id)) WITHOUT ROWID""",
 )
 # Added after the first release: run after the table exists (old files get the column).
 _CONVERSATION_INDEX = (
@@ -367,6 +385,28 @@ class SqliteVault:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def link_response(
+        self, tenant: str, response_id: str, conversation: str, ttl_s: int | None
+    ) -> None:
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO vault_responses (tenant, response_id, conversation, "
+                "expires_at) VALUES (?, ?, ?, ?)",
+                (tenant, response_id, conversation, _expiry(now, ttl_s)),
+            )
+
+    def response_conversation(self, tenant: str, response_id: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT conversation, expires_at FROM vault_responses "
+                "WHERE tenant=? AND response_id=?",
+                (tenant, response_id),
+            ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self._clock()):
+            return None
+        return str(row[0])
+
     # -- erasure, expiry, rotation -------------------------------------------------------------
     def forget(self, tenant: str, value: str) -> int:
         subjects = self._cipher.subjects(tenant, value)
@@ -384,6 +424,10 @@ class SqliteVault:
                 "DELETE FROM vault WHERE expires_at IS NOT NULL AND expires_at <= ?",
                 (self._clock(),),
             ).rowcount
+            conn.execute(
+                "DELETE FROM vault_responses WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (self._clock(),),
+            )
         self._checkpoint()
         return count
 
