@@ -24,7 +24,8 @@ demo: $(STAMP)
 	  --format json --output $(DEMO_OUT)/report.json \
 	  --format sarif --output $(DEMO_OUT)/report.sarif \
 	  --format markdown --output $(DEMO_OUT)/report.md \
-	  --fail-on none --history $(DEMO_OUT)/history.sqlite --target demo-shop
+	  --fail-on none --history $(DEMO_OUT)/history.sqlite --target demo-shop \
+	  --vendors examples/vendors.yaml
 	@test -f $(DEMO_KEY) || $(VENV)/bin/egressguard bundle keygen $(DEMO_KEY)
 	$(VENV)/bin/egressguard report $(DEMO_OUT)/report.json --vendors examples/vendors.yaml \
 	  --history $(DEMO_OUT)/history.sqlite --target demo-shop \

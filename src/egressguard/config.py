@@ -44,7 +44,16 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 
 _KNOWN_KEYS = frozenset(
-    {"exclude", "max_file_size", "fail_on", "disable_rules", "severity", "providers", "history"}
+    {
+        "exclude",
+        "max_file_size",
+        "fail_on",
+        "disable_rules",
+        "severity",
+        "providers",
+        "history",
+        "vendors",
+    }
 )
 
 
@@ -59,6 +68,9 @@ class AuditSettings:
     # Scan history: True = the default file under the state directory, False = off,
     # a string = that SQLite file (relative to the config file's folder).
     history: bool | str = True
+    # The vendor/DPA register (vendors.yaml) to check providers against; relative to the
+    # config file's folder. "" = none.
+    vendors: str = ""
     source: str = "defaults"
 
 
@@ -98,8 +110,16 @@ def settings_from_mapping(raw: Mapping[str, Any], source: str) -> AuditSettings:
         severity_overrides=_severity_table(raw.get("severity", {}), source),
         providers=tuple(_table_list(raw, "providers", source)),
         history=_history(raw.get("history", True), source),
+        vendors=_str(raw, "vendors", source),
         source=source,
     )
+
+
+def _str(raw: Mapping[str, Any], key: str, source: str) -> str:
+    value = raw.get(key, "")
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {key} must be a string")
+    return value
 
 
 def _history(value: Any, source: str) -> bool | str:

@@ -23,12 +23,14 @@ from egressguard.audit.inventory import LocatedSite, integrations, site_hits, tr
 from egressguard.audit.prefilter import Prefilter, build
 from egressguard.audit.project import Project
 from egressguard.audit.suppress import InlineSuppression, find_suppressions
+from egressguard.audit.vendor_checks import vendor_hits
 from egressguard.catalog import Catalog, load_catalog
 from egressguard.config import AuditSettings
-from egressguard.errors import SourceError
+from egressguard.errors import ConfigError, SourceError
 from egressguard.model import (
     Confidence,
     DataCategory,
+    Exposure,
     Finding,
     Hit,
     IntegrationSite,
@@ -43,6 +45,7 @@ from egressguard.model import (
     Suppressed,
     Tool,
 )
+from egressguard.vendor_register import parse_register
 
 Progress = Callable[[int], None]  # files read so far (the total is not known in advance)
 # Files that configure an endpoint rather than call it.
@@ -57,6 +60,7 @@ class AuditRequest:
     settings: AuditSettings = field(default_factory=AuditSettings)
     baseline: frozenset[str] = frozenset()
     only_files: frozenset[str] | None = None  # --diff: paths relative to the report base
+    vendors: Path | None = None  # vendors.yaml: check the providers found against it
 
 
 @dataclass
@@ -96,6 +100,8 @@ def run_audit(request: AuditRequest, progress: Progress | None = None) -> ScanRe
     candidates = scan.prefilter_pass(base, progress)
     for ref, tags in candidates:
         scan.analyse(ref, tags)
+    if request.vendors is not None:
+        scan.check_vendors(request.vendors, base)
     return scan.result(scan.platforms(base), time.perf_counter() - started)
 
 
@@ -174,6 +180,24 @@ class _Scan:
                 SkippedTarget(ref.rel, "invalid-utf8", "not UTF-8: analysed as Latin-1")
             )
         self._file_findings(f, hits)
+
+    def check_vendors(self, path: Path, base: Path) -> None:
+        """Findings for providers in use that the vendor register lacks or leaves uncovered."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the vendor register ({exc.strerror})") from exc
+        f = SourceFile(
+            rel=_display_path(path, base),
+            data=data,
+            language=Language.YAML,
+            exposure=Exposure.CONFIG,
+            tags=frozenset(),
+        )
+        register = parse_register(f.text, str(path))
+        self._file_findings(
+            f, vendor_hits(register, f.text, integrations(self.out.sites, self.catalog))
+        )
 
     def _analyse(self, f: SourceFile) -> list[Hit]:
         hits: list[Hit] = []
@@ -305,6 +329,13 @@ class _Scan:
                 {f.provider for f in findings if f.provider} | {s.site.provider for s in out.sites},
             ),
         )
+
+
+def _display_path(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _categories_sent(hits: Iterable[Hit]) -> dict[tuple[str, str], frozenset[DataCategory]]:

@@ -48,6 +48,9 @@ def _parser() -> Parser:
     audit.add_argument("--diff", metavar="REV", help="scan only files changed since git REV")
     audit.add_argument("--no-progress", action="store_true", help="no progress bar")
     history_cmd.add_history_args(audit)
+    audit.add_argument(
+        "--vendors", type=Path, help="vendor/DPA register to check providers against"
+    )
     base = sub.add_parser("baseline", help="write a baseline accepting the current findings")
     _scan_args(base)
     base.add_argument("-o", "--output", type=Path, required=True, help="baseline file to write")
@@ -116,7 +119,23 @@ def _request(args: argparse.Namespace, settings: AuditSettings) -> AuditRequest:
         only = _diff_files(roots, diff)
     baseline_path = getattr(args, "baseline", None)
     accepted = load_baseline(baseline_path) if baseline_path else frozenset()
-    return AuditRequest(roots=roots, settings=settings, baseline=accepted, only_files=only)
+    return AuditRequest(
+        roots=roots,
+        settings=settings,
+        baseline=accepted,
+        only_files=only,
+        vendors=_vendors(args, settings),
+    )
+
+
+def _vendors(args: argparse.Namespace, settings: AuditSettings) -> Path | None:
+    given: Path | None = getattr(args, "vendors", None)
+    if given is not None:
+        return given
+    if settings.vendors:
+        config_dir = Path(settings.source).parent if settings.source != "defaults" else Path()
+        return config_dir / settings.vendors
+    return None
 
 
 def _diff_files(roots: tuple[Path, ...], rev: str) -> frozenset[str]:
