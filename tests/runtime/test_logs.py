@@ -140,3 +140,20 @@ def test_random_lines_never_crash(
     summary = read_log(path, CATALOG, fmt)
     assert summary.malformed + summary.other_requests <= summary.lines
     analyse_log(summary, CATALOG)
+
+
+def test_memory_does_not_grow_with_the_log(tmp_path: Path) -> None:
+    """A regression test: the line iterator was once materialised into a list."""
+    import tracemalloc
+
+    line = (LOGS / "squid_access.log").read_text().splitlines()[0] + "\n"
+    path = tmp_path / "big.log"
+    with path.open("w") as f:
+        for i in range(20_000):
+            f.write(line.replace("10.0.4.21", f"10.0.4.{i % 200}"))
+    tracemalloc.start()
+    summary = read_log(path, CATALOG)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert summary.lines == 20_000
+    assert peak < 1_500_000, f"peak {peak} bytes for a {path.stat().st_size}-byte log"
