@@ -8,22 +8,27 @@ One run starts, on loopback only:
 - the real gateway (`egressguard gateway --config ...`, its own process) in front of it, with
   detection and tokenisation on (default_action = "tokenize");
 - the same gateway app with a pass-through protector (no detection, tokens, vault or audit;
-  its own process): the floor any proxy built on uvicorn + httpx adds on this machine;
+  its own process): the floor any proxy built on this server and client adds on this machine;
+- with `--queued-audit`, a fourth process: the real gateway with the audit sink in queued
+  (non-durable) mode, to show what the durable per-exchange commit costs;
 
-then measures, with an httpx.AsyncClient on keep-alive connections:
+then measures, with an aiohttp client on keep-alive connections (one per target):
 
 1. latency per prompt size (1, 2, 8, 64 KB of shop text with e-mails, phones, IBANs, names,
-   street addresses): requests alternate between the upstream directly and through the
-   gateway, one at a time; p50/p95/p99 of each and the added latency (gateway minus direct,
-   per percentile), plus the gateway's own `x-egressguard-overhead-ms` header;
-2. streaming time to first byte (2 KB prompt, `stream: true`), direct vs gateway;
-3. throughput (requests/s) with a bounded number of concurrent clients (2 KB prompt), all three
-   processes sharing the machine's cores.
+   street addresses, and 2 KB without personal data): requests go to each target in turn, one
+   at a time, the order rotating every round; p50/p95/p99 of each and the added latency (target
+   minus direct, per percentile, per run), plus the gateway's own `x-egressguard-overhead-ms`;
+2. streaming time to first byte (2 KB prompt, `stream: true`), direct vs gateway, interleaved;
+3. throughput (requests/s) with a bounded number of concurrent clients (2 KB prompt), direct
+   and gateway runs alternating, all processes sharing the machine's cores.
 
-Each measurement is repeated `--runs` times; the tables show the median over runs.
+Each measurement is repeated `--runs` times; the tables show the median over runs. The load
+average before and after is printed: on a shared machine, compare runs by the added latency
+and the ratios, which are measured side by side, rather than by absolute times.
 
     .venv/bin/python bench/gateway_latency.py                 # the published numbers
     .venv/bin/python bench/gateway_latency.py --quick         # a smoke run
+    .venv/bin/python bench/gateway_latency.py --queued-audit  # + gateway, audit not durable
 """
 
 from __future__ import annotations
@@ -39,11 +44,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_KEY = "bench-client-key-0123456789abcdef"
@@ -133,6 +140,18 @@ def serve_upstream(port: int) -> None:
     )
 
 
+def serve_queued_audit(config: str) -> None:
+    """The real gateway, its audit sink in queued (non-durable) mode: the cost of durability."""
+    import functools
+
+    import egressguard.store.sink as sink_module
+    from egressguard.cli.main import run
+
+    sink_module.ChainSink = functools.partial(sink_module.ChainSink, durable=False)  # type: ignore[misc]
+    sys.argv = ["egressguard", "gateway", "--config", config]
+    run()
+
+
 def serve_floor(config: str, port: int) -> None:
     """The gateway's HTTP path (auth, routing, upstream call, metrics) without detection,
     tokenisation, vault or audit: the floor of what any proxy in this stack adds."""
@@ -175,14 +194,17 @@ def free_port() -> int:
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{what} exited with {proc.returncode}")
         try:
-            httpx.get(url, trust_env=False, timeout=1)
+            opener.open(url, timeout=1).close()
             return
-        except httpx.TransportError:
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
             time.sleep(0.1)
     raise SystemExit(f"{what} did not start")
 
@@ -225,25 +247,44 @@ def pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def body(text: str, stream: bool = False) -> dict[str, Any]:
-    return {"model": "bench", "stream": stream, "messages": [{"role": "user", "content": text}]}
+def body(text: str, stream: bool = False) -> bytes:
+    doc = {"model": "bench", "stream": stream, "messages": [{"role": "user", "content": text}]}
+    return json.dumps(doc).encode()
 
 
-async def timed(client: httpx.AsyncClient, url: str, doc: dict[str, Any]) -> tuple[float, float]:
-    """(seconds, gateway overhead ms or nan) of one request."""
+AUTH = {"authorization": f"Bearer {CLIENT_KEY}", "content-type": "application/json"}
+PLAIN = {"content-type": "application/json"}
+
+
+def session(concurrency: int = 1) -> aiohttp.ClientSession:
+    """Keep-alive connections to one target; no proxy from the environment."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=60),
+        trust_env=False,
+    )
+
+
+async def timed(
+    client: aiohttp.ClientSession, url: str, data: bytes, headers: dict[str, str]
+) -> tuple[float, float]:
+    """(seconds, gateway overhead ms or nan) of one request, the whole answer read."""
     t = time.perf_counter()
-    r = await client.post(url, json=doc)
-    elapsed = time.perf_counter() - t
-    if r.status_code != 200:
-        raise SystemExit(f"{url}: HTTP {r.status_code}: {r.text[:200]}")
-    return elapsed, float(r.headers.get("x-egressguard-overhead-ms", "nan"))
+    async with client.post(url, data=data, headers=headers) as r:
+        text = await r.read()
+        elapsed = time.perf_counter() - t
+        if r.status != 200:
+            raise SystemExit(f"{url}: HTTP {r.status}: {text[:200]!r}")
+        return elapsed, float(r.headers.get("x-egressguard-overhead-ms", "nan"))
 
 
-async def ttfb(client: httpx.AsyncClient, url: str, doc: dict[str, Any]) -> float:
+async def ttfb(
+    client: aiohttp.ClientSession, url: str, data: bytes, headers: dict[str, str]
+) -> float:
     t = time.perf_counter()
     first: float | None = None
-    async with client.stream("POST", url, json=doc) as r:
-        async for _ in r.aiter_raw():
+    async with client.post(url, data=data, headers=headers) as r:
+        async for _ in r.content.iter_any():
             if first is None:
                 first = time.perf_counter() - t
     if first is None:
@@ -251,67 +292,61 @@ async def ttfb(client: httpx.AsyncClient, url: str, doc: dict[str, Any]) -> floa
     return first
 
 
-async def latency_run(
-    direct: str, gateway: str, floor: str, text: str, n: int, warmup: int
-) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"direct": [], "gateway": [], "overhead": [], "floor": []}
-    headers = {"authorization": f"Bearer {CLIENT_KEY}"}
-    async with (
-        httpx.AsyncClient(trust_env=False, timeout=30) as dc,
-        httpx.AsyncClient(trust_env=False, timeout=30, headers=headers) as gc,
-        httpx.AsyncClient(trust_env=False, timeout=30, headers=headers) as fc,
-    ):
-        doc = body(text)
-        for _ in range(warmup):
-            await timed(dc, direct, doc)
-            await timed(gc, gateway, doc)
-            await timed(fc, floor, doc)
-        for _ in range(n):
-            d, _ = await timed(dc, direct, doc)
-            g, o = await timed(gc, gateway, doc)
-            f, _ = await timed(fc, floor, doc)
-            out["direct"].append(d * 1000)
-            out["gateway"].append(g * 1000)
-            out["overhead"].append(o)
-            out["floor"].append(f * 1000)
+Targets = dict[str, tuple[str, dict[str, str]]]  # name -> (url, headers)
+
+
+async def latency_run(targets: Targets, text: str, n: int, warmup: int) -> dict[str, list[float]]:
+    """`n` rounds; each round sends one request to every target, the order rotating."""
+    names = list(targets)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    out["overhead"] = []
+    data = body(text)
+    sessions = {name: session() for name in names}
+    try:
+        for i in range(warmup + n):
+            k = i % len(names)
+            for name in names[k:] + names[:k]:
+                url, headers = targets[name]
+                elapsed, overhead = await timed(sessions[name], url, data, headers)
+                if i >= warmup:
+                    out[name].append(elapsed * 1000)
+                    if name == "gateway":
+                        out["overhead"].append(overhead)
+    finally:
+        for s in sessions.values():
+            await s.close()
     return out
 
 
-async def ttfb_run(direct: str, gateway: str, text: str, n: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"direct": [], "gateway": []}
-    headers = {"authorization": f"Bearer {CLIENT_KEY}"}
-    async with (
-        httpx.AsyncClient(trust_env=False, timeout=30) as dc,
-        httpx.AsyncClient(trust_env=False, timeout=30, headers=headers) as gc,
-    ):
-        doc = body(text, stream=True)
-        for _ in range(5):
-            await ttfb(dc, direct, doc)
-            await ttfb(gc, gateway, doc)
-        for _ in range(n):
-            out["direct"].append(await ttfb(dc, direct, doc) * 1000)
-            out["gateway"].append(await ttfb(gc, gateway, doc) * 1000)
+async def ttfb_run(targets: Targets, text: str, n: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in targets}
+    data = body(text, stream=True)
+    sessions = {name: session() for name in targets}
+    try:
+        for i in range(5 + n):
+            for name, (url, headers) in targets.items():
+                first = await ttfb(sessions[name], url, data, headers)
+                if i >= 5:
+                    out[name].append(first * 1000)
+    finally:
+        for s in sessions.values():
+            await s.close()
     return out
 
 
-async def throughput_run(url: str, text: str, concurrency: int, seconds: float, key: bool) -> float:
-    headers = {"authorization": f"Bearer {CLIENT_KEY}"} if key else {}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    doc = body(text)
+async def throughput_run(
+    url: str, headers: dict[str, str], text: str, concurrency: int, seconds: float
+) -> float:
+    data = body(text)
     done = 0
-    async with httpx.AsyncClient(
-        trust_env=False, timeout=30, headers=headers, limits=limits
-    ) as client:
-        for _ in range(concurrency):
-            await client.post(url, json=doc)
+    async with session(concurrency) as client:
+        await asyncio.gather(*(timed(client, url, data, headers) for _ in range(concurrency)))
         stop = time.perf_counter() + seconds
 
         async def worker() -> None:
             nonlocal done
             while time.perf_counter() < stop:
-                r = await client.post(url, json=doc)
-                if r.status_code != 200:
-                    raise SystemExit(f"HTTP {r.status_code}")
+                await timed(client, url, data, headers)
                 done += 1
 
         t = time.perf_counter()
@@ -328,6 +363,11 @@ def summarise(runs: list[dict[str, list[float]]], key: str, q: float) -> float:
     return med([pct(run[key], q) for run in runs])
 
 
+def added(runs: list[dict[str, list[float]]], key: str, q: float) -> float:
+    """Median over runs of (target - direct) at percentile q, each run measured side by side."""
+    return med([pct(r[key], q) - pct(r["direct"], q) for r in runs])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
@@ -335,8 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
     p.add_argument("--quick", action="store_true", help="2 runs, 60 requests, 2 s")
+    p.add_argument(
+        "--queued-audit", action="store_true", help="also the gateway with a non-durable audit"
+    )
+    p.add_argument("--sizes", default=",".join(map(str, SIZES_KB)), help="prompt sizes in KB")
     p.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     p.add_argument("--serve-floor", nargs=2, metavar=("CONFIG", "PORT"), help=argparse.SUPPRESS)
+    p.add_argument("--serve-queued-audit", metavar="CONFIG", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_upstream is not None:
         serve_upstream(args.serve_upstream)
@@ -344,39 +389,55 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_floor is not None:
         serve_floor(args.serve_floor[0], int(args.serve_floor[1]))
         return 0
+    if args.serve_queued_audit is not None:
+        serve_queued_audit(args.serve_queued_audit)
+        return 0
     if args.quick:
         args.runs, args.requests, args.seconds = 2, 60, 2.0
+    args.sizes = [int(x) for x in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         return measure(args, Path(tmp))
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> int:
-    up_port, gw_port, floor_port = free_port(), free_port(), free_port()
+    up_port, gw_port, floor_port, queued_port = (free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["EG_BENCH_KEY"] = CLIENT_KEY
-    upstream = subprocess.Popen(
-        [sys.executable, __file__, "--serve-upstream", str(up_port)], env=env
-    )
+    me = [sys.executable, __file__]
     config = gateway_config(tmp, gw_port, up_port)
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)],
-        env=env,
-        cwd=tmp,
-        stderr=subprocess.DEVNULL,
-    )
-    floor = subprocess.Popen(
-        [sys.executable, __file__, "--serve-floor", str(config), str(floor_port)], env=env
-    )
+    procs = {
+        "upstream": subprocess.Popen([*me, "--serve-upstream", str(up_port)], env=env),
+        "gateway": subprocess.Popen(
+            [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)],
+            env=env,
+            cwd=tmp,
+            stderr=subprocess.DEVNULL,
+        ),
+        "floor": subprocess.Popen([*me, "--serve-floor", str(config), str(floor_port)], env=env),
+    }
+    ports = {"upstream": up_port, "gateway": gw_port, "floor": floor_port}
+    if args.queued_audit:
+        (tmp / "queued").mkdir()
+        queued = gateway_config(tmp / "queued", queued_port, up_port)
+        procs["queued"] = subprocess.Popen(
+            [*me, "--serve-queued-audit", str(queued)],
+            env=env,
+            cwd=tmp / "queued",
+            stderr=subprocess.DEVNULL,
+        )
+        ports["queued"] = queued_port
     try:
-        wait_up(f"http://127.0.0.1:{up_port}/", upstream, "upstream")
-        wait_up(f"http://127.0.0.1:{gw_port}/healthz", gateway, "gateway")
-        wait_up(f"http://127.0.0.1:{floor_port}/healthz", floor, "pass-through proxy")
-        direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
-        via = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
-        floor_url = f"http://127.0.0.1:{floor_port}/v1/chat/completions"
-        report(args, direct, via, floor_url, gateway.pid)
+        for name, proc in procs.items():
+            path = "/" if name == "upstream" else "/healthz"
+            wait_up(f"http://127.0.0.1:{ports[name]}{path}", proc, name)
+        url = {k: f"http://127.0.0.1:{p}/v1/chat/completions" for k, p in ports.items()}
+        targets: Targets = {"direct": (url["upstream"], PLAIN), "gateway": (url["gateway"], AUTH)}
+        if args.queued_audit:
+            targets["queued"] = (url["queued"], AUTH)
+        targets["floor"] = (url["floor"], AUTH)
+        report(args, targets, procs["gateway"].pid)
     finally:
-        for proc in (floor, gateway, upstream):
+        for proc in procs.values():
             proc.terminate()
             proc.wait(timeout=30)
     return 0
@@ -388,50 +449,64 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def report(args: argparse.Namespace, direct: str, via: str, floor: str, gateway_pid: int) -> None:
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(args: argparse.Namespace, targets: Targets, gateway_pid: int) -> None:
     run: Callable[[Any], Any] = asyncio.run
-    print(f"# gateway latency: {platform.python_version()} {platform.machine()}, "
-          f"{os.cpu_count()} cores, runs={args.runs}, requests={args.requests}")  # fmt: skip
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"# gateway latency, {stamp}: Python {platform.python_version()} "
+          f"{platform.machine()}, {os.cpu_count()} cores, runs={args.runs}, "
+          f"requests={args.requests}; load average at start {load_average()}")  # fmt: skip
+    queued = "queued" in targets
+    extra = " | gateway, audit queued: added p50 / p99 ms" if queued else ""
     print("\n| prompt | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms "
           "| added p50 / p95 / p99 ms | gateway's own overhead p50 / p99 ms "
-          "| gateway CPU ms per request | pass-through proxy added p50 / p99 ms |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
-    cases = [(f"{kb} KB", kb, prompt(kb)) for kb in SIZES_KB]
-    cases.insert(2, ("2 KB, no personal data", 2, prompt(2, clean=True)))
-    for _, _, text in cases:  # warm both processes on every prompt before measuring any
-        run(latency_run(direct, via, floor, text, 0, warmup=30))
+          "| gateway CPU ms per request "
+          f"| pass-through proxy added p50 / p99 ms{extra} |")  # fmt: skip
+    print("|---" * (8 if queued else 7) + "|")
+    cases = [(f"{kb} KB", kb, prompt(kb)) for kb in args.sizes]
+    if 2 in args.sizes:
+        cases.insert(args.sizes.index(2) + 1, ("2 KB, no personal data", 2, prompt(2, clean=True)))
+    for _, _, text in cases:  # warm every process on every prompt before measuring any
+        run(latency_run(targets, text, 0, warmup=30))
     for label, kb, text in cases:
         n = args.requests if kb < 64 else max(20, args.requests // 3)
         cpu0 = cpu_seconds(gateway_pid)
-        runs = [run(latency_run(direct, via, floor, text, n, warmup=20)) for _ in range(args.runs)]
+        runs = [run(latency_run(targets, text, n, warmup=20)) for _ in range(args.runs)]
         cpu_ms = (cpu_seconds(gateway_pid) - cpu0) * 1000 / (args.runs * (n + 20))
         d = [summarise(runs, "direct", q) for q in (0.5, 0.95, 0.99)]
         g = [summarise(runs, "gateway", q) for q in (0.5, 0.95, 0.99)]
-        added = [
-            med([pct(r["gateway"], q) - pct(r["direct"], q) for r in runs])
-            for q in (0.5, 0.95, 0.99)
-        ]
+        add = [added(runs, "gateway", q) for q in (0.5, 0.95, 0.99)]
         own = [summarise(runs, "overhead", q) for q in (0.5, 0.99)]
-        floor_added = [
-            med([pct(r["floor"], q) - pct(r["direct"], q) for r in runs]) for q in (0.5, 0.99)
-        ]
-        cells = (
-            f"{_fmt(d)} | {_fmt(g)} | {_fmt(added)} | {_fmt(own)} | {cpu_ms:.2f} "
-            f"| {_fmt(floor_added)}"
-        )
+        floor = [added(runs, "floor", q) for q in (0.5, 0.99)]
+        cells = f"{_fmt(d)} | {_fmt(g)} | {_fmt(add)} | {_fmt(own)} | {cpu_ms:.2f} | {_fmt(floor)}"
+        if queued:
+            cells += f" | {_fmt([added(runs, 'queued', q) for q in (0.5, 0.99)])}"
         print(f"| {label} | {cells} |", flush=True)
     text = prompt(2)
-    ttfbs = [run(ttfb_run(direct, via, text, args.requests // 2)) for _ in range(args.runs)]
+    streamed = {k: targets[k] for k in ("direct", "gateway")}
+    ttfbs = [run(ttfb_run(streamed, text, args.requests // 2)) for _ in range(args.runs)]
     print("\n| streaming, 2 KB prompt | time to first byte p50 / p95 / p99 ms |")
     print("|---|---|")
-    for key in ("direct", "gateway"):
+    for key in streamed:
         print(f"| {key} | {_fmt([summarise(ttfbs, key, q) for q in (0.5, 0.95, 0.99)])} |")
+    add_ttfb = [added(ttfbs, "gateway", q) for q in (0.5, 0.95, 0.99)]
+    print(f"| added by the gateway | {_fmt(add_ttfb)} |")
     c = args.concurrency
     print(f"\n| throughput, 2 KB prompt, {c} concurrent clients | requests/s (median of runs) |")
     print("|---|---|")
-    for name, url, key in (("direct", direct, False), ("gateway", via, True)):
-        rates = [run(throughput_run(url, text, c, args.seconds, key)) for _ in range(args.runs)]
-        print(f"| {name} | {med(rates):,.0f} (runs: {', '.join(f'{r:,.0f}' for r in rates)}) |")
+    rates: dict[str, list[float]] = {"direct": [], "gateway": []}
+    for _ in range(args.runs):  # alternating, so both see the same background load
+        for name in rates:
+            url, headers = targets[name]
+            rates[name].append(run(throughput_run(url, headers, text, c, args.seconds)))
+    for name, values in rates.items():
+        print(f"| {name} | {med(values):,.0f} (runs: {', '.join(f'{r:,.0f}' for r in values)}) |")
+    ratio = med([g / d for d, g in zip(rates["direct"], rates["gateway"], strict=True)])
+    print(f"| gateway / direct | {ratio:.2f} |")
+    print(f"\nload average at the end: {load_average()}")
 
 
 def _fmt(values: list[float]) -> str:
