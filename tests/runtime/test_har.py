@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from egressguard.errors import EvidenceInputError
 from egressguard.runtime.har import load_har, parse_har
@@ -152,3 +154,52 @@ def test_too_large_and_missing_files(tmp_path: Path) -> None:
         load_har(big, max_bytes=10)
     with pytest.raises(EvidenceInputError, match="cannot read"):
         load_har(tmp_path / "missing.har")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+entry_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "request": st.fixed_dictionaries(
+            {},
+            optional={
+                "url": st.sampled_from(["https://a.example/x", "wss://b.example/", "", "ftp://c"])
+                | st.text(max_size=15),
+                "method": json_values,
+                "headers": json_values,
+                "postData": json_values,
+                "cookies": json_values,
+            },
+        ),
+        "response": json_values,
+        "pageref": json_values,
+        "_resourceType": json_values,
+        "_webSocketMessages": json_values,
+        "startedDateTime": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(entry_like | json_values, max_size=6), pages=json_values)
+def test_any_entry_shape_is_read_or_skipped_never_raised(
+    entries: list[object], pages: object
+) -> None:
+    data = json.dumps({"log": {"pages": pages, "entries": entries}}).encode()
+    traffic = parse_har(data)
+    assert len(traffic.requests) + len(traffic.skipped) == len(entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_any_bytes_give_traffic_or_a_clear_error(data: bytes) -> None:
+    try:
+        parse_har(data)
+    except EvidenceInputError as exc:
+        assert str(exc).startswith("HAR: not a HAR file")
