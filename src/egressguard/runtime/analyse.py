@@ -43,7 +43,7 @@ from egressguard.model import (
 from egressguard.runtime import sri
 from egressguard.runtime.canary import CanaryMatcher
 from egressguard.runtime.destinations import Destination, Destinations
-from egressguard.runtime.evidence import PageHit, finding_id, fingerprint, masked, token_spans
+from egressguard.runtime.evidence import PageHit, finding_id, fingerprint, masked
 from egressguard.runtime.findings_requests import RequestFindings
 from egressguard.runtime.findings_storage import storage_hits
 from egressguard.runtime.traffic import Persona, Traffic
@@ -56,12 +56,10 @@ class _Scrub:
         self._matcher = matcher
         self._secrets = secrets
 
-    def __call__(self, text: str, *, tokens: bool = False) -> str:
+    def __call__(self, text: str) -> str:
         spans = [(s.start, s.end) for s in self._secrets.find(text, lower_same_length(text))]
         if self._matcher is not None:
             spans += [(h.start, h.end) for h in self._matcher.find(text)]
-        if tokens:
-            spans += token_spans(text)
         return masked(text, spans) if spans else text
 
 

@@ -9,7 +9,7 @@ ten messages gives one finding that counts ten requests, with the first as evide
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
@@ -306,7 +306,3 @@ def _category(what: str) -> DataCategory:
     if what in {str(c) for c in _PAYMENT}:
         return DataCategory.PAYMENT
     return DataCategory.CUSTOMER_PII
-
-
-def ai_categories(findings: RequestFindings) -> dict[tuple[str, str], Sequence[DataCategory]]:
-    return {k: tuple(sorted(v)) for k, v in findings.ai_categories.items()}
