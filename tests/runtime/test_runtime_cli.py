@@ -216,3 +216,24 @@ def test_merge_keeps_both_origins_and_deduplicates(tmp_path: Path, har_result: S
     assert set(merged.roots) == set(build_result().roots) | set(har_result.roots)
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
     Draft202012Validator(schema).validate(json.loads(out.read_text()))
+
+
+def test_baseline_round_trip_suppresses_runtime_findings(tmp_path: Path) -> None:
+    base, out = tmp_path / "base.json", tmp_path / "r.json"
+    args = [
+        "har",
+        str(HAR),
+        "--persona-file",
+        str(PERSONA),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    ]
+    assert run([*args, "--write-baseline", str(base)]) == 1
+    first = parse(out.read_text())
+    assert run([*args, "--baseline", str(base)]) == 0
+    second = parse(out.read_text())
+    assert second.findings == ()
+    assert {s.fingerprint for s in second.suppressed} == {f.fingerprint for f in first.findings}
+    assert all(s.via == "baseline" for s in second.suppressed)

@@ -4,8 +4,9 @@
     egressguard logs FILE [--log-format squid|nginx|gateway]     egress proxy / web server log
     egressguard merge REPORT.json [REPORT.json ...]              audit + runtime, side by side
 
-Each takes the audit's `--format F [--output PATH]` pairs and `--fail-on`. Heavy imports
-happen inside the commands.
+Each takes the audit's `--format F [--output PATH]` pairs and `--fail-on`, and `--baseline` /
+`--write-baseline` (the audit's baseline file: fingerprints only). Heavy imports happen inside
+the commands.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from egressguard.cli.outputs import add_output_args, exit_code, write_reports
+from egressguard.cli.outputs import add_output_args, err, exit_code, write_reports
 from egressguard.config import parse_fail_on
 from egressguard.errors import ConfigError, EvidenceInputError
 from egressguard.model import ScanResult
@@ -32,22 +33,43 @@ def add_parsers(sub: Any) -> None:
         help="JSON or TOML with the canary persona typed during the capture (trace its values)",
     )
     har.add_argument("--max-size", type=int, help="bytes; a larger HAR is refused")
-    add_output_args(har)
+    _common(har)
     har.set_defaults(handler=run_har)
 
     logs = sub.add_parser("logs", help="AI calls and volumes in Squid/nginx/gateway logs")
     logs.add_argument("file", type=Path, metavar="FILE")
     logs.add_argument("--log-format", choices=["squid", "nginx", "gateway"], help="default: detect")
-    add_output_args(logs)
+    _common(logs)
     logs.set_defaults(handler=run_logs)
 
     merge = sub.add_parser("merge", help="merge JSON reports (audit, crawl, har, logs) into one")
     merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json")
-    add_output_args(merge)
+    _common(merge)
     merge.set_defaults(handler=run_merge)
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    add_output_args(p)
+    p.add_argument("--baseline", type=Path, help="accept the findings in this baseline file")
+    p.add_argument(
+        "--write-baseline", type=Path, metavar="PATH", help="also write a baseline accepting them"
+    )
+
+
 def _finish(args: argparse.Namespace, result: ScanResult) -> int:
+    from egressguard import __version__
+    from egressguard.audit.baseline import dump_baseline, load_baseline
+    from egressguard.report.merge import apply_baseline
+
+    if args.baseline is not None:
+        result = apply_baseline(result, load_baseline(args.baseline))
+    if args.write_baseline is not None:
+        args.write_baseline.parent.mkdir(parents=True, exist_ok=True)
+        args.write_baseline.write_text(dump_baseline(result.findings, __version__), "utf-8")
+        err(
+            f"egressguard: baseline with {len(result.findings)} finding(s) written to "
+            f"{args.write_baseline}"
+        )
     fail_on = parse_fail_on(args.fail_on or "high")
     write_reports(args, result)
     return exit_code(result, fail_on)

@@ -8,9 +8,10 @@ the same (provider, host, runs_in) are one integration with every location. Coun
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
-from egressguard.model import Integration, ScanResult, ScanStats
+from egressguard.model import Integration, ScanResult, ScanStats, Suppressed
 
 _T = TypeVar("_T")
 
@@ -87,3 +88,16 @@ def _integrations(items: Iterable[Integration]) -> tuple[Integration, ...]:
             data_categories=tuple(sorted({*known.data_categories, *item.data_categories})),
         )
     return tuple(sorted(groups.values(), key=lambda i: (i.provider, i.host, str(i.runs_in))))
+
+
+def apply_baseline(result: ScanResult, accepted: frozenset[str]) -> ScanResult:
+    """Findings whose fingerprint a baseline accepts move to `suppressed` (via "baseline")."""
+    if not accepted:
+        return result
+    kept = tuple(f for f in result.findings if f.fingerprint not in accepted)
+    moved = tuple(
+        Suppressed(f.rule, f.file, f.fingerprint, "baseline", "")
+        for f in result.findings
+        if f.fingerprint in accepted
+    )
+    return replace(result, findings=kept, suppressed=result.suppressed + moved)
