@@ -18,7 +18,7 @@ from egressguard.gateway.detect.context import (
     nearest,
     phone_and_number_at,
 )
-from egressguard.gateway.detect.presence import Presence, literal
+from egressguard.gateway.detect.presence import Presence, finditer_near, literal
 
 # Random text made of context words (whole and cut), their fragments and filler.
 _PIECES = st.sampled_from(
@@ -27,7 +27,7 @@ _PIECES = st.sampled_from(
 _TEXT = st.lists(_PIECES, max_size=24).map("".join)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(text=_TEXT, data=st.data())
 def test_phone_and_number_at_is_nearest_over_the_window(text: str, data: st.DataObject) -> None:
     start = data.draw(st.integers(0, len(text)))
@@ -46,7 +46,7 @@ _KEY_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(text=st.one_of(_KEY_TEXT, st.text(max_size=80)))
 def test_presence_is_substring_and_regex_search(text: str) -> None:
     expected = {i for i, k in enumerate(_KEYWORDS) if k in text}
@@ -73,13 +73,14 @@ _GATE_TEXT = st.lists(
     st.sampled_from(
         [*"0123456789", "٣", "３", "߁", *"ABDEFGHILNPRSTXYZ", "DE", "NL", "IT", "SW", "é", "Ł",
          "ß", "a", " ", ", ", ".", "-", ":", "@", "+", "(", ")", "/", "\t", "\n", "\ud800",
-         "1234", "10115 Berlin", "00-950 W", "12.34.56.78", "fe80::1"]
+         "1234", "10115 Berlin", "00-950 W", "12.34.56.78", "fe80::1", "DE89 3704 0044 0532",
+         "SW1A 1AA", "DE136695976", "RSSMRA85T10A562S", "Z1152313H", "٣.٣.٣.٣"]
     ),
     max_size=30,
 ).map("".join)  # fmt: skip
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(text=_GATE_TEXT)
 def test_gates_occur_whenever_their_regex_matches(text: str) -> None:
     present = {_GATE_NAMES[i] for i in _ALL_GATES.found(text)}
@@ -88,14 +89,35 @@ def test_gates_occur_whenever_their_regex_matches(text: str) -> None:
             assert name in present, (name, text)
 
 
+_NEAR = {
+    "ipv4": (internet._IPV4, internet._IPV4_MAX, 2),
+    "postcode-uk": (addresses._UK_POSTCODE, addresses._UK_MAX, 1),
+}
+_POSITIONAL_GATES = Presence(
+    list(engine._GATES.values()),
+    positional=[i for i, name in enumerate(_GATE_NAMES) if name in engine._POSITIONAL],
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_GATE_TEXT)
+def test_searching_near_positional_gates_finds_what_finditer_finds(text: str) -> None:
+    ends = _POSITIONAL_GATES.scan(text)
+    for name, (pattern, max_len, lookahead) in _NEAR.items():
+        gate_ends = ends.get(_GATE_NAMES.index(name), [])
+        near = [m.span() for m in finditer_near(pattern, text, gate_ends, max_len, lookahead)]
+        assert near == [m.span() for m in pattern.finditer(text)], (name, text)
+
+
 def test_every_gate_is_tested() -> None:
+    assert set(_NEAR) == set(engine._POSITIONAL)
     assert set(_GATED) == set(_GATE_NAMES)
 
 
 _WORDS = st.lists(st.text(alphabet="abcß. ", min_size=1, max_size=5), min_size=1, max_size=8)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(words=_WORDS, text=st.text(alphabet="abcßAB. x", max_size=30))
 def test_word_trie_matches_like_the_longest_first_alternation(words: list[str], text: str) -> None:
     ordered = sorted(set(words), key=len, reverse=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick
@@ -20,7 +20,7 @@ import ahocorasick
 from egressguard.gateway.detect import wordtrie
 from egressguard.gateway.detect.letters import CAP_TAIL, CAP_WORD, UPPER, is_word_char
 from egressguard.gateway.detect.model import PiiCategory, Span
-from egressguard.gateway.detect.presence import NON_ASCII, Everything
+from egressguard.gateway.detect.presence import EVERYTHING, NON_ASCII, Gates, finditer_near
 from egressguard.gateway.detect.tables import StreetWords, street_words
 
 _HOUSE = r"\d{1,4}(?:[ ]?[a-hA-H](?![\w]))?(?:[ ]?[/-][ ]?\d{1,4}[a-zA-Z]?)?"
@@ -42,7 +42,10 @@ _PREFIXES = frozenset({"D", "F", "I", "E", "A", "B", "L", "DE", "FR", "IT", "ES"
 _UK_POSTCODE = re.compile(r"[A-Z](?<!\w.)[A-Z]?\d[A-Z\d]?[ ]\d[A-Z]{2}(?!\w)")
 
 # Necessary conditions for the postcode regexes (see identifiers.GATES); `_U` stands for
-# `[{UPPER}]`, `_D` for `re`'s Unicode \d.
+# `[{UPPER}]`, `_D` for `re`'s Unicode \d. postcode-uk is positional: a match is at most 8
+# characters and its look-ahead reads one.
+_UK_MAX = 8
+POSITIONAL = frozenset({"postcode-uk"})
 _D = b"[0-9" + NON_ASCII + b"]"
 _U = b"[A-Z" + NON_ASCII + b"]"
 GATES = {
@@ -112,12 +115,12 @@ def _streets() -> _Streets:
     return _Streets(automaton, patterns)
 
 
-def find(text: str, lower: str, present: Container[str] = Everything()) -> Iterator[Span]:
-    """Street addresses and postcodes; `present`: the `GATES` that occur in `text`."""
+def find(text: str, lower: str, gates: Gates = EVERYTHING) -> Iterator[Span]:
+    """Street addresses and postcodes; `gates`: which of `GATES` occur in `text` and where."""
     addresses = list(_addresses(text, lower))
     yield from addresses
     ends = [span.end for span in addresses]
-    yield from _postcodes(text, ends, present)
+    yield from _postcodes(text, ends, gates)
 
 
 def _addresses(text: str, lower: str) -> Iterator[Span]:
@@ -172,15 +175,15 @@ def _leftmost_covering(
     return None
 
 
-def _postcodes(text: str, address_ends: list[int], present: Container[str]) -> Iterator[Span]:
-    if "postcode" in present:
+def _postcodes(text: str, address_ends: list[int], gates: Gates) -> Iterator[Span]:
+    if "postcode" in gates:
         yield from _bare_postcodes(text, address_ends)
-    if "postcode-prefixed" in present:
+    if "postcode-prefixed" in gates:
         for m in _PREFIXED.finditer(text):
             if m.group().split("-")[0] in _PREFIXES:
                 yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-prefixed")
-    if "postcode-uk" in present:
-        for m in _UK_POSTCODE.finditer(text):
+    if "postcode-uk" in gates:
+        for m in finditer_near(_UK_POSTCODE, text, gates.ends("postcode-uk"), _UK_MAX, 1):
             yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-uk")
 
 

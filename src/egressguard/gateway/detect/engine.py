@@ -19,12 +19,13 @@ from egressguard.gateway.detect import addresses, identifiers, internet, keys, n
 from egressguard.gateway.detect.dictionary import ShopDictionary, load_dictionaries
 from egressguard.gateway.detect.model import RANK, DictionarySpec, Span
 from egressguard.gateway.detect.ner import SpacyNames
-from egressguard.gateway.detect.presence import Presence
+from egressguard.gateway.detect.presence import Found, Presence
 from egressguard.gateway.detect.secrets import SecretFinder
 
 # The finders' necessary conditions, tested in one Hyperscan pass per text (`presence`).
 _GATES: dict[str, bytes] = {**identifiers.GATES, **internet.GATES, **addresses.GATES}
 _GATE_NAMES = tuple(_GATES)
+_POSITIONAL = identifiers.POSITIONAL | internet.POSITIONAL | addresses.POSITIONAL
 
 _WARM_UP = (
     "Herr Jan Kowalski, Hauptstraße 5, 10115 Berlin, Tel. +49 30 1234567, jan@example.com, "
@@ -45,7 +46,10 @@ class Detector:
         self._dictionary = dictionary if dictionary is not None else ShopDictionary(())
         self._secrets = secrets if secrets is not None else SecretFinder()
         self._ner = ner
-        self._gates = Presence(list(_GATES.values()))
+        self._gates = Presence(
+            list(_GATES.values()),
+            positional=[i for i, name in enumerate(_GATE_NAMES) if name in _POSITIONAL],
+        )
 
     def scan(self, text: str, *, key: str | None = None) -> list[Span]:
         """Non-overlapping spans sorted by start; `key` is the JSON key `text` was stored under."""
@@ -59,7 +63,8 @@ class Detector:
         return resolve(self._candidates(text, lower))
 
     def _candidates(self, text: str, lower: str) -> list[Span]:
-        present = {_GATE_NAMES[i] for i in self._gates.found(text)}
+        ends = self._gates.scan(text)
+        present = Found({_GATE_NAMES[i]: e for i, e in ends.items()}, _POSITIONAL)
         found: list[Span] = []
         found.extend(self._secrets.find(text, lower))
         found.extend(self._dictionary.find(text, lower))

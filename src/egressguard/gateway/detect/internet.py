@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Iterator
 
 from egressguard.gateway.detect.context import VERSION_PATTERN, left
 from egressguard.gateway.detect.model import PiiCategory, Span
-from egressguard.gateway.detect.presence import NON_ASCII, Everything
+from egressguard.gateway.detect.presence import EVERYTHING, NON_ASCII, Gates, finditer_near
 
 # The domain is matched from the "@"; the local part is found by looking back from it.
 _DOMAIN = re.compile(r"@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}(?![\w-])")
@@ -28,7 +28,10 @@ _IPV6_TAIL = re.compile(
 )
 _VERSION_WINDOW = 24
 
-# Necessary conditions for the regexes above (see identifiers.GATES).
+# Necessary conditions for the regexes above (see identifiers.GATES); ipv4 is positional:
+# a match is at most 15 characters and its look-ahead reads two.
+_IPV4_MAX = 15
+POSITIONAL = frozenset({"ipv4"})
 _D = b"[0-9" + NON_ASCII + b"]"
 GATES = {
     "email": b"@[A-Za-z0-9_" + NON_ASCII + b"-]+\\.",
@@ -37,13 +40,13 @@ GATES = {
 }
 
 
-def find(text: str, lower: str, present: Container[str] = Everything()) -> Iterator[Span]:
-    """E-mail and IP addresses; `present`: the `GATES` that occur in `text`."""
-    if "email" in present and "@" in text:
+def find(text: str, lower: str, gates: Gates = EVERYTHING) -> Iterator[Span]:
+    """E-mail and IP addresses; `gates`: which of `GATES` occur in `text` and where."""
+    if "email" in gates and "@" in text:
         yield from _emails(text)
-    if "ipv4" in present and "." in text:
-        yield from _ipv4(text, lower)
-    if "ipv6" in present and text.count(":") >= 2:
+    if "ipv4" in gates and "." in text:
+        yield from _ipv4(text, lower, gates.ends("ipv4"))
+    if "ipv6" in gates and text.count(":") >= 2:
         yield from _ipv6(text)
 
 
@@ -60,8 +63,8 @@ def _emails(text: str) -> Iterator[Span]:
         yield Span(start, m.end(), PiiCategory.EMAIL, text[start : m.end()], "email")
 
 
-def _ipv4(text: str, lower: str) -> Iterator[Span]:
-    for m in _IPV4.finditer(text):
+def _ipv4(text: str, lower: str, ends: list[int] | None) -> Iterator[Span]:
+    for m in finditer_near(_IPV4, text, ends, _IPV4_MAX, 2):
         if not all(int(octet) <= 255 for octet in m.group().split(".")):
             continue
         if VERSION_PATTERN.search(left(lower, m.start(), _VERSION_WINDOW)):

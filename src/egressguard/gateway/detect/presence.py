@@ -14,8 +14,10 @@ A Hyperscan scratch space must not be used by two threads at once: each thread g
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from typing import Protocol
 
 import hyperscan
 
@@ -30,18 +32,50 @@ def literal(text: str) -> bytes:
 NON_ASCII = rb"\x80-\xff"
 
 
+class Gates(Protocol):
+    """What a finder learns from the gate pass: which gates occur, and where positional ones
+    end."""
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def ends(self, name: str) -> list[int] | None: ...
+
+
 class Everything:
-    """The `present` argument of a finder that runs without gates: every gate passes."""
+    """The gates of a finder run without a gate pass: every gate is present, positions unknown."""
 
     def __contains__(self, name: object) -> bool:
         return True
 
+    def ends(self, name: str) -> list[int] | None:
+        return None
+
+
+EVERYTHING = Everything()
+
+
+class Found:
+    """The gates present in one text, with the character offsets where positional gates end."""
+
+    def __init__(self, ends: dict[str, list[int]], positional: frozenset[str]) -> None:
+        self._ends = ends
+        self._positional = positional
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._ends
+
+    def ends(self, name: str) -> list[int] | None:
+        """Where gate `name` ends (sorted, characters), or None when it only reports presence."""
+        return self._ends.get(name, []) if name in self._positional else None
+
 
 class Presence:
-    """The indices of the expressions that occur in a text."""
+    """Which of a set of expressions occur in a text, and for `positional` ones, where each
+    match ends."""
 
-    def __init__(self, expressions: Sequence[bytes]) -> None:
+    def __init__(self, expressions: Sequence[bytes], positional: Collection[int] = ()) -> None:
         self.size = len(expressions)
+        self._positional = frozenset(positional)
         self._db: hyperscan.Database | None = None
         if expressions:
             self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -49,25 +83,87 @@ class Presence:
                 expressions=list(expressions),
                 ids=list(range(len(expressions))),
                 elements=len(expressions),
-                flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions),
+                flags=[
+                    0 if i in self._positional else hyperscan.HS_FLAG_SINGLEMATCH
+                    for i in range(len(expressions))
+                ],
             )
         self._local = threading.local()
 
     def found(self, text: str) -> set[int]:
         """The indices of the expressions that occur in `text`."""
+        return set(self.scan(text))
+
+    def scan(self, text: str) -> dict[int, list[int]]:
+        """Index -> sorted end offsets in `text` (characters) of its matches: every match of a
+        positional expression, one (any) of the others."""
         if self._db is None:
-            return set()
-        hits: set[int] = set()
+            return {}
+        hits: dict[int, list[int]] = {}
 
         def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: object) -> None:
-            hits.add(pattern_id)
+            hits.setdefault(pattern_id, []).append(end)
 
         data = text.encode("utf-8", "surrogatepass")
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        return hits
+        if not text.isascii():
+            hits = {i: _char_offsets(data, ends) for i, ends in hits.items()}
+        return {i: sorted(ends) for i, ends in hits.items()}
 
     def _scratch(self) -> hyperscan.Scratch:
         scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
         return scratch
+
+
+def _char_offsets(data: bytes, byte_ends: list[int]) -> list[int]:
+    """Byte offsets in UTF-8 `data` as character offsets; an offset inside a character counts
+    that character (rounds up), so a region ending there still covers it. One decode pass."""
+    offsets = []
+    done_bytes = done_chars = 0
+    for end in sorted(byte_ends):
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end += 1
+        done_chars += len(data[done_bytes:end].decode("utf-8", "surrogatepass"))
+        done_bytes = end
+        offsets.append(done_chars)
+    return offsets
+
+
+def finditer_near(
+    pattern: re.Pattern[str], text: str, ends: list[int] | None, max_len: int, lookahead: int
+) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)`, searching only near where a gate of it ends.
+
+    Exact when every match of `pattern` is at most `max_len` characters long, contains a match
+    of the gate, and its look-aheads read at most `lookahead` characters past its end: then a
+    match starts in [end - max_len, end) of some gate end, and searching each such region with
+    the text cut `max_len + lookahead` characters after it finds what `finditer` finds there.
+    `ends` None: no positions known, plain `finditer`.
+    """
+    if ends is None:
+        yield from pattern.finditer(text)
+        return
+    pos = 0
+    for lo, hi in _regions(ends, max_len):
+        pos = max(pos, lo)
+        endpos = min(len(text), hi + max_len + lookahead)
+        while pos < hi and (m := pattern.search(text, pos, endpos)) is not None:
+            if m.start() >= hi:
+                break
+            yield m
+            pos = m.end()
+
+
+def _regions(ends: list[int], width: int) -> Iterator[tuple[int, int]]:
+    """The union of [end - width, end) over sorted `ends`, as disjoint sorted intervals."""
+    lo, hi = 0, -1
+    for end in ends:
+        if hi < 0 or end - width > hi:
+            if hi >= 0:
+                yield lo, hi
+            lo = max(0, end - width)
+        hi = max(hi, end)
+    if hi >= 0:
+        yield lo, hi
