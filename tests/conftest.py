@@ -28,3 +28,25 @@ def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["EGRESSGUARD_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_dsn() -> object:
+    """A real PostgreSQL server on loopback for the session (tests/pg_server.py); its DSN is
+    also put in $EGRESSGUARD_TEST_PG_DSN for child processes."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.pg_server import ENV_DSN, postgres_server
+
+    base = Path(tempfile.mkdtemp(prefix="eg-pg-"))
+    base.chmod(0o755)  # the server runs as `postgres` when the tests run as root
+    try:
+        with postgres_server(base / "pg") as dsn:
+            os.environ[ENV_DSN] = dsn
+            yield dsn
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

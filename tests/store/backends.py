@@ -1,11 +1,13 @@
 """Chain backends for the contract suite, each with a raw 'attacker' handle for tampering.
 
-Issue 7 adds PostgreSQL here: a factory that opens the store and a ``Raw`` implementation
-that edits its table behind its back.
+SQLite: one file per test directory. PostgreSQL: the real server the session started
+(tests/pg_server.py, DSN in $EGRESSGUARD_TEST_PG_DSN), one schema per test directory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 from egressguard.store.backend import ChainStore
 from egressguard.store.chain import Record
 from egressguard.store.sqlite import SqliteChain
+from tests.pg_server import ENV_DSN
 
 
 class Raw(Protocol):
@@ -74,11 +77,82 @@ class SqliteRaw:
         )
 
 
+def pg_dsn_for(directory: Path) -> str:
+    """The session server's DSN with a search_path of this test directory's own schema."""
+    import psycopg
+
+    base = os.environ[ENV_DSN]
+    schema = "t_" + hashlib.sha1(str(directory).encode()).hexdigest()[:16]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return psycopg.conninfo.make_conninfo(base, options=f"-csearch_path={schema}")
+
+
+def _pg_open(directory: Path) -> ChainStore:
+    from egressguard.store.postgres import PostgresChain
+
+    return PostgresChain(pg_dsn_for(directory))
+
+
+class PgRaw:
+    def __init__(self, directory: Path) -> None:
+        self.dsn = pg_dsn_for(directory)
+
+    def _run(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn) as conn:
+            conn.execute(sql, params)
+
+    def try_update(self, seq: int) -> None:
+        self._run("UPDATE audit_chain SET payload = '{}' WHERE seq = %s", (seq,))
+
+    def try_delete(self, seq: int) -> None:
+        self._run("DELETE FROM audit_chain WHERE seq = %s", (seq,))
+
+    def drop_guards(self) -> None:
+        for name in ("audit_chain_no_update", "audit_chain_no_delete", "audit_chain_extend_head"):
+            self._run(f"DROP TRIGGER IF EXISTS {name} ON audit_chain")
+
+    def set_column(self, seq: int, column: str, value: object) -> None:
+        assert column in {"v", "seq", "ts", "prev_hash", "hash", "tenant", "payload"}
+        self._run(f"UPDATE audit_chain SET {column} = %s WHERE seq = %s", (value, seq))
+
+    def delete(self, seq: int) -> None:
+        self._run("DELETE FROM audit_chain WHERE seq = %s", (seq,))
+
+    def insert(self, record: Record, tenant: str | None) -> None:
+        self._run(
+            "INSERT INTO audit_chain (seq, v, ts, prev_hash, hash, tenant, payload) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                record.seq,
+                record.v,
+                record.ts,
+                record.prev,
+                record.hash,
+                tenant,
+                record.payload_json,
+            ),
+        )
+
+
+def _pg_integrity_error() -> type[Exception]:
+    import psycopg
+
+    return psycopg.IntegrityError
+
+
 @dataclass(frozen=True)
 class Backend:
     name: str
     open: Callable[[Path], ChainStore]  # a fresh or existing store at a location in tmp
     raw: Callable[[Path], Raw]
+    error: Callable[[], type[Exception]]  # what the database raises on a refused write
+
+    @property
+    def integrity_error(self) -> type[Exception]:
+        return self.error()
 
 
 BACKENDS = (
@@ -86,7 +160,9 @@ BACKENDS = (
         "sqlite",
         lambda d: SqliteChain(d / "audit.sqlite3"),
         lambda d: SqliteRaw(d / "audit.sqlite3"),
+        lambda: sqlite3.IntegrityError,
     ),
+    Backend("postgresql", _pg_open, PgRaw, _pg_integrity_error),
 )
 
 
