@@ -62,10 +62,25 @@ def record_scan(
     path = history_path(args, settings)
     if path is None:
         return
+    target = args.target or " + ".join(str(Path(p).resolve()) for p in args.paths)
+    trend = record(path, target, result, source)
+    if trend is None:
+        err(f"egressguard: history: first scan of this target recorded in {path}")
+        return
+    new, fixed, still_open, since = trend
+    err(
+        f"egressguard: history: {new} new, {fixed} fixed, "
+        f"{still_open} still open since the scan of {since}"
+    )
+
+
+def record(
+    path: Path, target: str, result: ScanResult, source: str
+) -> tuple[int, int, int, str] | None:
+    """Store one scan; (new, fixed, still open, previous scan's time), None for a first scan."""
     from egressguard.store.history import record_of, trend
     from egressguard.store.history_sqlite import SqliteHistory
 
-    target = args.target or " + ".join(str(Path(p).resolve()) for p in args.paths)
     started = datetime.now(UTC).replace(microsecond=0).isoformat()
     store = SqliteHistory(path)
     try:
@@ -74,13 +89,9 @@ def record_scan(
     finally:
         store.close()
     if not previous:
-        err(f"egressguard: history: first scan of this target recorded in {path}")
-        return
+        return None
     t = trend(previous[-1], current)
-    err(
-        f"egressguard: history: {len(t.new)} new, {len(t.fixed)} fixed, "
-        f"{len(t.still_open)} still open since the scan of {previous[-1].started_at}"
-    )
+    return len(t.new), len(t.fixed), len(t.still_open), previous[-1].started_at
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from egressguard.audit.engine import AuditRequest, report_base, run_audit
 from egressguard.cli import (
     bundle_cmd,
     crawl_cmd,
+    fleet_cmd,
     gateway_cmd,
     history_cmd,
     report_cmd,
@@ -42,7 +43,8 @@ def _parser() -> Parser:
     p.add_argument("--version", action="version", version=f"egressguard {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     audit = sub.add_parser("audit", help="audit Magento 2 / Shopify code for AI data-flow risks")
-    _scan_args(audit)
+    _scan_args(audit, nargs="*")
+    fleet_cmd.add_fleet_args(audit)
     add_output_args(audit)
     audit.add_argument("--baseline", type=Path, help="accept the findings in this baseline file")
     audit.add_argument("--diff", metavar="REV", help="scan only files changed since git REV")
@@ -63,8 +65,8 @@ def _parser() -> Parser:
     return p
 
 
-def _scan_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+def _scan_args(p: argparse.ArgumentParser, nargs: str = "+") -> None:
+    p.add_argument("paths", nargs=nargs, type=Path, metavar="PATH")
     p.add_argument("--config", type=Path, help=f"settings file (default: PATH/{CONFIG_FILE_NAME})")
     p.add_argument("--max-file-size", type=int, help="bytes; larger files are listed as skipped")
     p.add_argument("--exclude", action="append", default=[], help="glob to exclude (repeatable)")
@@ -151,6 +153,10 @@ def _diff_files(roots: tuple[Path, ...], rev: str) -> frozenset[str]:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    if args.fleet is not None:
+        return fleet_cmd.run_fleet_cmd(args)
+    if not args.paths:
+        raise UsageError("audit needs a PATH (or --fleet LIST)")
     settings = _settings(args)
     fail_on = parse_fail_on(args.fail_on) if args.fail_on else settings.fail_on
     request = _request(args, settings)
