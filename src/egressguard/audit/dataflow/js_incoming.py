@@ -53,8 +53,10 @@ def prepare(ev: Evaluator, exported: dict[str, list[Node]], callers: Callers | N
 
 def find_callers(graph: ModuleGraph, rel: str, exported: dict[str, list[Node]]) -> Callers | None:
     """The calls other files of the package make into `exported` (None: nobody imports it)."""
+    if not exported:  # nothing exported (a browser script, a RequireJS module): no graph
+        return None
     importers = graph.importers(rel)
-    if not importers or not exported:
+    if not importers:
         return None
     incoming: list[Incoming] = []
     unknown: dict[int, set[int]] = {}
