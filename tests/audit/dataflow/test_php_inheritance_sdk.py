@@ -276,3 +276,34 @@ def test_provider_words(word: str, provider: str) -> None:
 def test_generic_words_name_no_provider() -> None:
     words = provider_words(CATALOG)
     assert not {"google", "api", "ai", "model", "cloud"} & set(words)
+
+
+# --- switch cases are separate paths -------------------------------------------------------
+
+CASES = """<?php
+namespace Acme\\Ai\\Model;
+class Cases {
+    const URL = 'https://api.openai.com/v1/chat/completions';
+    public function run(string $mode, \\Magento\\Sales\\Model\\Order $order) {
+        switch ($mode) {
+            case 'mail':
+                $body = ['to' => $order->getCustomerEmail()];
+                $this->mailer->post('https://mail.acme.example/send', $body);
+                break;
+            case 'ai':
+                $body = ['total' => $order->getGrandTotal()];
+                $this->client->post(self::URL, ['json' => $body]);
+                break;
+        }
+        $this->client->post(self::URL, ['json' => $body ?? []]);
+    }
+}
+"""
+
+
+def test_a_case_does_not_see_what_another_case_assigned() -> None:
+    found = _flows("Model/Cases.php", CASES)
+    by_line = {fl.steps[-1].line: fl.categories for fl in found}
+    assert by_line[13] == frozenset({C.ORDER})  # not the e-mail of the 'mail' case
+    after = {c for fl in found if fl.steps[-1].line == 16 for c in fl.categories}
+    assert after == {C.CUSTOMER_PII, C.ORDER}  # after the switch: what any case left

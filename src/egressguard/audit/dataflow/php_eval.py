@@ -107,6 +107,8 @@ class Walker:
                 self.f.returns = union(self.f.returns, self.eval(value))
         elif kind == "foreach_statement":
             self.foreach(node)
+        elif kind == "switch_statement":
+            self.switch(node)
         elif kind == "expression_statement" or kind.endswith("_expression"):
             for child in node.named_children if kind == "expression_statement" else [node]:
                 self.eval(child)
@@ -130,6 +132,26 @@ class Walker:
         for child in children[2:]:
             self.statement(child)
         self.nested -= 1
+
+    def switch(self, node: Node) -> None:
+        """Each `case` starts from the variables as they were before the switch (what one
+        case assigns is not seen by the next); afterwards a variable holds what any case
+        (or no case) left in it."""
+        block = next((c for c in node.named_children if c.type == "switch_block"), None)
+        for child in node.named_children:
+            if child is not block:
+                self.eval(child)
+        before = dict(self.f.env)
+        after = [before]
+        self.nested += 1
+        for case in block.named_children if block is not None else ():
+            self.f.env = dict(before)
+            for child in case.named_children:
+                self.statement(child)
+            after.append(self.f.env)
+        self.nested -= 1
+        names = {name for env in after for name in env}
+        self.f.env = {n: union(*(env.get(n, EMPTY) for env in after)) for n in names}
 
     def bind(self, name: str, taint: Taint, origin: Node, strong: bool = False) -> None:
         """`name` takes `taint`: replacing its old taint on a straight-line `=` (strong),
