@@ -53,6 +53,7 @@ _KNOWN_KEYS = frozenset(
         "providers",
         "history",
         "vendors",
+        "database",
     }
 )
 
@@ -71,6 +72,9 @@ class AuditSettings:
     # The vendor/DPA register (vendors.yaml) to check providers against; relative to the
     # config file's folder. "" = none.
     vendors: str = ""
+    # postgresql://USER:PASSWORD@HOST:PORT/DB: the scan history lives there (shared by a
+    # fleet's audits and by several hosts); "" = the SQLite history (see `history`).
+    database: str = ""
     source: str = "defaults"
 
 
@@ -111,8 +115,16 @@ def settings_from_mapping(raw: Mapping[str, Any], source: str) -> AuditSettings:
         providers=tuple(_table_list(raw, "providers", source)),
         history=_history(raw.get("history", True), source),
         vendors=_str(raw, "vendors", source),
+        database=_database(raw, source),
         source=source,
     )
+
+
+def _database(raw: Mapping[str, Any], source: str) -> str:
+    value = _str(raw, "database", source)
+    if value and not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{source}: database must be a postgresql:// URL")
+    return value
 
 
 def _str(raw: Mapping[str, Any], key: str, source: str) -> str:

@@ -88,6 +88,19 @@ def pg_dsn_for(directory: Path) -> str:
     return psycopg.conninfo.make_conninfo(base, options=f"-csearch_path={schema}")
 
 
+def pg_url_for(directory: Path) -> str:
+    """`pg_dsn_for` as a postgresql:// URL (what `database = …` in a config file takes)."""
+    from urllib.parse import quote
+
+    import psycopg
+
+    info = psycopg.conninfo.conninfo_to_dict(pg_dsn_for(directory))
+    return (
+        f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+        f"?options={quote(str(info['options']))}"
+    )
+
+
 def _pg_open(directory: Path) -> ChainStore:
     from egressguard.store.postgres import PostgresChain
 

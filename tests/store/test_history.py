@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from egressguard.cli.main import run
 from egressguard.errors import HistoryError
-from egressguard.store.history import FindingRow, ScanRecord, latest_trend, trend
+from egressguard.store.history import FindingRow, ScanRecord, latest_trend, open_history, trend
 from egressguard.store.history_sqlite import SqliteHistory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,11 +36,23 @@ def test_first_scan_has_everything_new() -> None:
     assert len(t.new) == 2 and not t.fixed and not t.still_open
 
 
-def test_sqlite_round_trip_and_latest_trend(tmp_path: Path) -> None:
-    store = SqliteHistory(tmp_path / "h.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same history contract on both backends (PostgreSQL: the session's real server)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_dsn")
+        from tests.store.backends import pg_dsn_for
+
+        return pg_dsn_for(tmp_path)
+    return str(tmp_path / "h.sqlite")
+
+
+def test_round_trip_and_latest_trend(location: str) -> None:
+    store = open_history(location)
     store.add(_scan({"a", "b"}))
     stored = store.add(_scan({"b", "c"}))
-    assert stored.id == 2 and store.targets() == ["shop"]
+    assert store.targets() == ["shop"]
+    assert [s.id for s in store.scans("shop")] == [stored.id - 1, stored.id]
     t = latest_trend(store, "shop")
     store.close()
     assert t is not None
@@ -128,3 +140,41 @@ def test_history_command_lists_targets_and_trend(
     assert run(["history", "--history", str(history), "--target", "shop"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].endswith("1 new, 0 fixed, 1 still open")
+
+
+def test_findings_keep_rule_file_and_provider(location: str) -> None:
+    row = FindingRow("fp1", "data-flow-to-ai", "critical", "app/code/A/B.php", "openai")
+    store = open_history(location)
+    store.add(ScanRecord(0, "shop", "audit", "2026-11-25T00:00:00+00:00", "t", (row,)))
+    assert store.scans("shop")[0].findings == (row,)
+    store.close()
+
+
+def test_audit_records_into_postgresql_from_the_config(
+    pg_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.store.backends import pg_url_for
+
+    dsn = pg_url_for(tmp_path)
+    shop = tmp_path / "theme"
+    shutil.copytree(EXAMPLES / "shopify-theme", shop)
+    (shop / ".egressguard.toml").write_text(f'database = "{dsn}"\n', encoding="utf-8")
+    args = [
+        "audit",
+        str(shop),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path / "r.json"),
+        "--fail-on",
+        "none",
+        "--no-progress",
+        "--target",
+        "pg-shop",
+    ]
+    assert run(args) == 0
+    assert run(args) == 0
+    assert "0 new, 0 fixed" in capsys.readouterr().err
+    store = open_history(dsn)
+    assert len(store.scans("pg-shop")) == 2
+    store.close()

@@ -24,6 +24,13 @@ def add_fleet_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", type=Path, help="--fleet: folder for each store's JSON")
 
 
+def _fleet_settings(args: argparse.Namespace) -> AuditSettings:
+    """The fleet's own settings: --config FILE if given (its `database`/`history` keys)."""
+    from egressguard.config import load_settings
+
+    return load_settings(args.config) if args.config is not None else AuditSettings()
+
+
 def run_fleet_cmd(args: argparse.Namespace) -> int:
     from egressguard.audit.fleet import default_jobs, parse_fleet, run_fleet
     from egressguard.report import ReportFormat, render
@@ -43,11 +50,7 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
     if args.max_file_size is not None:
         overrides = replace(overrides, max_file_size=args.max_file_size)
     fail_on = parse_fail_on(args.fail_on or "high")
-    history = (
-        None
-        if args.no_history
-        else (args.history or history_cmd.state_dir() / history_cmd.HISTORY_FILE)
-    )
+    history = history_cmd.history_path(args, _fleet_settings(args))
     out: Path | None = args.output_dir
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

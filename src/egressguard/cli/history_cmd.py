@@ -1,8 +1,9 @@
 """Scan history in the CLI: record each scan and show the trend (`egressguard history`).
 
-Where the history lives, first match wins: `--no-history` (nowhere), `--history FILE`,
-`history = false | "FILE"` in .egressguard.toml, else `history.sqlite` in the state
-directory: `$EGRESSGUARD_STATE_DIR`, `$XDG_STATE_HOME/egressguard`, `~/.local/state/egressguard`.
+Where the history lives, first match wins: `--no-history` (nowhere), `--history FILE|URL`,
+`database = "postgresql://…"` in .egressguard.toml, `history = false | "FILE"` there, else
+`history.sqlite` in the state directory: `$EGRESSGUARD_STATE_DIR`,
+`$XDG_STATE_HOME/egressguard`, `~/.local/state/egressguard`.
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ HISTORY_FILE = "history.sqlite"
 
 
 def add_history_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--history", type=Path, metavar="FILE", help="scan history (SQLite) to use")
+    p.add_argument(
+        "--history", metavar="FILE|URL", help="scan history: SQLite file or postgresql:// URL"
+    )
     p.add_argument("--no-history", action="store_true", help="do not record this scan")
     p.add_argument("--target", help="name of what is scanned in the history (default: paths)")
 
 
 def add_parsers(sub: Any) -> None:
     show = sub.add_parser("history", help="recorded scans and the trend since the last one")
-    show.add_argument("--history", type=Path, metavar="FILE", help="scan history (SQLite)")
+    show.add_argument(
+        "--history", metavar="FILE|URL", help="scan history: SQLite file or postgresql:// URL"
+    )
     show.add_argument("--target", help="one target's scans (default: list the targets)")
     show.set_defaults(handler=_show)
 
@@ -42,17 +47,24 @@ def state_dir() -> Path:
     return base / "egressguard"
 
 
-def history_path(args: argparse.Namespace, settings: AuditSettings) -> Path | None:
+def history_path(args: argparse.Namespace, settings: AuditSettings) -> str | None:
+    """Where to record scans: a SQLite file path or a postgresql:// URL (None: nowhere)."""
     if getattr(args, "no_history", False):
         return None
     if getattr(args, "history", None) is not None:
-        return Path(args.history)
+        return str(args.history)
+    if settings.database:
+        return settings.database
     if settings.history is False:
         return None
     if isinstance(settings.history, str):
         config_dir = Path(settings.source).parent if settings.source != "defaults" else Path()
-        return config_dir / settings.history
-    return state_dir() / HISTORY_FILE
+        return str(config_dir / settings.history)
+    return default_location()
+
+
+def default_location() -> str:
+    return str(state_dir() / HISTORY_FILE)
 
 
 def record_scan(
@@ -75,14 +87,13 @@ def record_scan(
 
 
 def record(
-    path: Path, target: str, result: ScanResult, source: str
+    path: str, target: str, result: ScanResult, source: str
 ) -> tuple[int, int, int, str] | None:
     """Store one scan; (new, fixed, still open, previous scan's time), None for a first scan."""
-    from egressguard.store.history import record_of, trend
-    from egressguard.store.history_sqlite import SqliteHistory
+    from egressguard.store.history import open_history, record_of, trend
 
     started = datetime.now(UTC).replace(microsecond=0).isoformat()
-    store = SqliteHistory(path)
+    store = open_history(path)
     try:
         previous = store.scans(target)
         current = store.add(record_of(result, target, source, started))
@@ -95,11 +106,9 @@ def record(
 
 
 def _show(args: argparse.Namespace) -> int:
-    from egressguard.store.history import trend
-    from egressguard.store.history_sqlite import SqliteHistory
+    from egressguard.store.history import open_history, trend
 
-    path = args.history or state_dir() / HISTORY_FILE
-    store = SqliteHistory(path)
+    store = open_history(args.history or default_location())
     try:
         if args.target is None:
             for target in store.targets():

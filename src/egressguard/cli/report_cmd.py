@@ -28,7 +28,9 @@ def add_parsers(sub: Any) -> None:
     report.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json")
     report.add_argument("--output-dir", type=Path, required=True, help="folder for the documents")
     report.add_argument("--vendors", type=Path, help="vendor/DPA register (vendors.yaml)")
-    report.add_argument("--history", type=Path, metavar="FILE", help="scan history for the trend")
+    report.add_argument(
+        "--history", metavar="FILE|URL", help="scan history (SQLite file or postgresql:// URL)"
+    )
     report.add_argument("--target", help="the history target whose trend to show")
     report.add_argument("--sign-key", type=Path, help="Ed25519 key: also write a signed bundle")
     report.set_defaults(handler=_report)
@@ -81,10 +83,10 @@ def _scans(args: argparse.Namespace) -> Any:
     """The target's recorded scans (oldest first) for the trend and charts; () without one."""
     if args.target is None:
         return ()
-    from egressguard.cli.history_cmd import HISTORY_FILE, state_dir
-    from egressguard.store.history_sqlite import SqliteHistory
+    from egressguard.cli.history_cmd import default_location
+    from egressguard.store.history import open_history
 
-    store = SqliteHistory(args.history or state_dir() / HISTORY_FILE)
+    store = open_history(args.history or default_location())
     try:
         return tuple(store.scans(args.target))
     finally:

@@ -88,3 +88,20 @@ def latest_trend(store: HistoryStore, target: str) -> Trend | None:
 
 def _k(row: FindingRow) -> tuple[str, str, str]:
     return (row.rule, row.file, row.fingerprint)
+
+
+def is_database_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def open_history(location: str) -> HistoryStore:
+    """A `postgresql://` URL opens the PostgreSQL history; anything else is a SQLite file."""
+    if is_database_url(location):
+        from egressguard.store.history_postgres import PostgresHistory
+
+        return PostgresHistory(location)
+    from pathlib import Path
+
+    from egressguard.store.history_sqlite import SqliteHistory
+
+    return SqliteHistory(Path(location))

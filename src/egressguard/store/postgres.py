@@ -109,7 +109,7 @@ class PostgresChain:
         timeout_s: float = 30.0,
     ) -> None:
         self._clock = clock
-        self._where = _redact(dsn)
+        self._where = redact(dsn)
         try:
             self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
                 dsn,
@@ -246,7 +246,7 @@ def upgrade(pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
             conn.execute(statement)
 
 
-def _redact(dsn: str) -> str:
+def redact(dsn: str) -> str:
     """The DSN without its password, for messages."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(dsn)
