@@ -41,13 +41,14 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same history contract on both backends (PostgreSQL: the session's real server)."""
     if request.param == "postgresql":
         request.getfixturevalue("pg_dsn")
-        from tests.store.backends import pg_dsn_for
+        from tests.store.backends import pg_url_for
 
-        return pg_dsn_for(tmp_path)
+        return pg_url_for(tmp_path)
     return str(tmp_path / "h.sqlite")
 
 
 def test_round_trip_and_latest_trend(location: str) -> None:
+    assert location.startswith("postgresql://") or location.endswith(".sqlite")
     store = open_history(location)
     store.add(_scan({"a", "b"}))
     stored = store.add(_scan({"b", "c"}))
