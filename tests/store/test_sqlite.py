@@ -93,3 +93,18 @@ def test_any_single_byte_change_in_the_file_is_named(data: st.DataObject) -> Non
             report = chain.verify()
         assert not report.ok
         assert report.first_bad_seq == seq, (column, report.reason)
+
+
+def test_normal_mode_leaves_checkpoints_to_sync(tmp_path: Path) -> None:
+    """No fsync lands on an append: the writer never checkpoints; sync() moves the WAL."""
+    path = tmp_path / "audit.sqlite3"
+    with SqliteChain(path) as chain:
+        before = path.stat().st_size
+        for n in range(2000):  # far more than SQLite's automatic checkpoint (1000 pages)
+            chain.append({"n": n, "pad": "x" * 2000})
+        assert path.stat().st_size == before  # every record is still only in the WAL
+        chain.sync()
+        assert path.stat().st_size > 2000 * 2000  # checkpointed into the database file
+        assert chain.verify().count == 2000
+    with pytest.raises(ValueError, match="NORMAL or FULL"):
+        SqliteChain(tmp_path / "other.sqlite3", synchronous="OFF")

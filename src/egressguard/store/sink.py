@@ -18,7 +18,7 @@ retried (with backoff) until it succeeds, or, once the sink is closing, ``close_
 times; ``close`` drains the queue and raises ``ChainError`` naming how many events could not be
 written. Once the store has failed, or when the queue stays full for ``put_timeout_s``, ``emit``
 raises ``ChainError`` instead of dropping events. The limit: events still queued when the
-process is killed are lost.
+process is killed are lost. The worker syncs the store at most every ``sync_interval_s`` too.
 
 Body digests are keyed with ``digest_key`` (``audit_events.to_payload``); without one they are
 left out of the trail.
@@ -189,9 +189,16 @@ class ChainSink:
 
     def _run(self) -> None:
         stop = False
+        synced = time.monotonic()
         while not stop:
             batch, stop = self._next_batch()
             if batch:
                 self._store(batch)
+            if stop or time.monotonic() - synced >= self._sync_interval:
+                synced = time.monotonic()
+                try:
+                    self._chain.sync()
+                except ChainError:  # retried after the next batch
+                    synced = 0.0
             for _ in range(len(batch) + (1 if stop else 0)):
                 self._queue.task_done()

@@ -7,7 +7,10 @@ accepts the record extending the head) and aborts every UPDATE and DELETE with a
 
 Durability: ``synchronous=NORMAL`` by default: a commit is written to the WAL before
 ``append_many`` returns (it survives the process being killed) and ``sync()`` (a WAL
-checkpoint) fsyncs it; ``synchronous="FULL"`` fsyncs on every commit instead.
+checkpoint) fsyncs it. The writing connection does not checkpoint by itself (no fsync ever
+lands on an append, so on a request), so whoever appends calls ``sync()`` regularly
+(``ChainSink`` does, at most a second after a write). ``synchronous="FULL"`` fsyncs on every
+commit instead and keeps SQLite's automatic checkpoints.
 """
 
 from __future__ import annotations
@@ -120,6 +123,8 @@ class SqliteChain:
             self._conn = self._connect()
             if not readonly:
                 self._conn.execute(f"PRAGMA synchronous = {synchronous}")
+                if synchronous == "NORMAL":
+                    self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # sync() does it
                 self._init_schema()
         except sqlite3.Error as exc:
             raise ChainError(f"cannot open the audit chain {self.path}: {exc}") from exc
