@@ -228,3 +228,23 @@ def test_module_readers_never_raise(src: str) -> None:
 @given(st.text(max_size=200))
 def test_tsconfig_reader_never_raises(raw: str) -> None:
     assert isinstance(_json_with_comments(raw), dict)
+
+
+def test_a_barrel_that_re_exports_is_followed_one_step(tmp_path: Path) -> None:
+    project = _tree(
+        tmp_path,
+        {
+            "package.json": "{}",
+            "app/services/assist.server.ts": SERVICE,
+            "app/services/index.ts": "export { answer as reply } from './assist.server';\n",
+            "app/routes/api.ts": (
+                "import { reply } from '../services';\n"
+                "export async function action({ request }) {\n"
+                "  const { question } = await request.json();\n"
+                "  return reply(question, { topic: 'x' });\n}\n"
+            ),
+        },
+    )
+    found = _flows(project, "app/services/assist.server.ts")
+    assert _by_line(found) == {12: {"shopper_text"}}
+    assert found[0].steps[0].file == "app/routes/api.ts"

@@ -9,7 +9,9 @@ calls, so a parameter that reaches an SDK call acts as a summary "param i -> sin
 trace reads caller source -> call -> callee parameter -> SDK call.
 
 `open_exports` is None when some importer could not be understood (too big, or it imports
-the file without calling it, e.g. a re-export): then no export is treated as closed.
+the file without calling it, e.g. a dynamic import): then no export is treated as closed.
+A "barrel" that re-exports the file's functions (`export { ask } from './ai.server'`,
+`export * from …`) is followed one step: its importers' calls count as calls into the file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from tree_sitter import Node
 
 from egressguard.audit.dataflow import js_callers
 from egressguard.audit.dataflow.js_eval import Context, Evaluator, Incoming, args_of, line, snippet
-from egressguard.audit.dataflow.js_modules import Imported, ModuleGraph, imported_names
+from egressguard.audit.dataflow.js_modules import (
+    Imported,
+    ModuleGraph,
+    imported_names,
+    reexported,
+)
 from egressguard.audit.dataflow.js_scope import Index, text
 from egressguard.audit.dataflow.parse import parse
 from egressguard.catalog.dataflow_rules import load_dataflow_rules
@@ -61,13 +68,41 @@ def find_callers(graph: ModuleGraph, rel: str, exported: dict[str, list[Node]]) 
     incoming: list[Incoming] = []
     unknown: dict[int, set[int]] = {}
     open_exports: set[str] | None = set()
+    found = _Found(rel, incoming, unknown, open_exports)
     for imp in importers[:MAX_IMPORTERS]:
-        ok = _one_importer(graph, imp, rel, exported, incoming, unknown, open_exports)
-        if not ok:
-            open_exports = None
+        if not _one_importer(graph, imp, rel, exported, found, barrels=True):
+            found.open_exports = None
     if len(importers) > MAX_IMPORTERS:
-        open_exports = None
-    return Callers(incoming, unknown, open_exports)
+        found.open_exports = None
+    return Callers(incoming, unknown, found.open_exports)
+
+
+@dataclass
+class _Found:
+    target: str  # the file whose exported functions are called
+    incoming: list[Incoming]
+    unknown: dict[int, set[int]]
+    open_exports: set[str] | None
+
+
+def _through_barrel(
+    graph: ModuleGraph,
+    barrel: str,
+    names: dict[str, str],
+    exported: dict[str, list[Node]],
+    found: _Found,
+) -> bool:
+    """Importers of a file that re-exports the target's functions (one barrel, no more)."""
+    if "*" in names:
+        renamed = {k: v for k, v in exported.items() if not k.startswith("default")}
+    else:
+        renamed = {new: exported[old] for new, old in names.items() if old in exported}
+    importers = graph.importers(barrel)
+    ok = len(importers) <= MAX_IMPORTERS
+    for imp in importers[:MAX_IMPORTERS]:
+        if imp != found.target and not _one_importer(graph, imp, barrel, renamed, found):
+            ok = False
+    return ok
 
 
 def _one_importer(
@@ -75,23 +110,23 @@ def _one_importer(
     imp: str,
     rel: str,
     exported: dict[str, list[Node]],
-    incoming: list[Incoming],
-    unknown: dict[int, set[int]],
-    open_exports: set[str] | None,
+    found: _Found,
+    barrels: bool = False,
 ) -> bool:
-    """Analyse one importer; False when its use of `rel` is not understood."""
+    """Analyse one importer of `rel` (the target, or a barrel re-exporting it); False when
+    its use of `rel` is not understood."""
     data = graph.project.read(imp)
     if data is None or len(data) > MAX_IMPORTER_BYTES:
         return False
     language = Language.TYPESCRIPT if imp.endswith(_TS) else Language.JAVASCRIPT
     index = Index(parse(language, data))
-    mine = {
-        local: im
-        for local, im in imported_names(index, graph.resolver(imp)).items()
-        if im.module == rel
-    }
+    resolve = graph.resolver(imp)
+    mine = {local: im for local, im in imported_names(index, resolve).items() if im.module == rel}
+    names = reexported(index, resolve, rel) if barrels else {}
+    if names and not _through_barrel(graph, imp, names, exported, found):
+        return False
     if not mine:
-        return False  # a re-export or a dynamic import: callers beyond view
+        return bool(names)  # else a dynamic import: callers beyond view
     ev = Evaluator(
         Context(
             rel=imp,
@@ -108,10 +143,10 @@ def _one_importer(
             continue
         if im.name in ("*", "default"):
             return False  # the module object itself escapes
-        if open_exports is not None:
-            open_exports.update(_names(im, None))
+        if found.open_exports is not None:
+            found.open_exports.update(_names(im, None))
     for call in index.calls:
-        _call(ev, call, mine, rel, exported, incoming, unknown)
+        _call(ev, call, mine, exported, found)
     return True
 
 
@@ -119,10 +154,8 @@ def _call(
     ev: Evaluator,
     call: Node,
     mine: dict[str, Imported],
-    rel: str,
     exported: dict[str, list[Node]],
-    incoming: list[Incoming],
-    unknown: dict[int, set[int]],
+    found: _Found,
 ) -> None:
     callee = call.child_by_field_name("function")
     if call.type != "call_expression" or callee is None:
@@ -131,14 +164,13 @@ def _call(
     if not fns:
         return
     args = args_of(call)
-    step = TraceStep(ev.ctx.rel, line(call), f"passed to {snippet(callee)}() in {rel}")
+    step = TraceStep(ev.ctx.rel, line(call), f"passed to {snippet(callee)}() in {found.target}")
     values = [ev.value(a).hop(step) for a in args]
-    incoming.append(
-        Incoming(tuple(fns), values, f"passed to {snippet(callee)}() from {ev.ctx.rel}")
-    )
+    label = f"passed to {snippet(callee)}() from {ev.ctx.rel}"
+    found.incoming.append(Incoming(tuple(fns), values, label))
     flags = js_callers.external_unknown(ev, args, ev.known)
     for fn in fns:
-        unknown.setdefault(fn.id, set()).update(i for i, bad in enumerate(flags) if bad)
+        found.unknown.setdefault(fn.id, set()).update(i for i, bad in enumerate(flags) if bad)
 
 
 def _target(

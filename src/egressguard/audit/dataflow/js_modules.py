@@ -192,6 +192,26 @@ def _require(decl: Node, resolve: Callable[[str], str | None], out: dict[str, Im
                     out[text(inner)] = Imported(module, text(key))
 
 
+def reexported(index: Index, resolve: Callable[[str], str | None], module: str) -> dict[str, str]:
+    """What a file (a "barrel" such as index.ts) re-exports from `module`: its export name ->
+    the name in `module` (`export { a as b } from './m'` -> {"b": "a"}; `export * from './m'`
+    -> {"*": "*"})."""
+    out: dict[str, str] = {}
+    for node in index.root.named_children:
+        source = node.child_by_field_name("source") if node.type == "export_statement" else None
+        if source is None or resolve(text(source)[1:-1]) != module:
+            continue
+        clauses = [c for c in node.named_children if c.type == "export_clause"]
+        if not clauses:
+            out["*"] = "*"
+        for clause in clauses:
+            for spec in clause.named_children:
+                name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+                if name is not None:
+                    out[text(alias or name)] = text(name)
+    return out
+
+
 # --- the package: files and who imports whom ----------------------------------------------
 
 
