@@ -165,10 +165,11 @@ def to_payload(event: AuditEvent, key: DigestKey | None = None) -> dict[str, Any
 
 
 class AuditSink(Protocol):
-    """Where the proxy sends events. ``emit`` is cheap and does not wait for storage.
+    """Where the proxy sends events, once per exchange, before the answer's last byte.
 
-    It may raise ``ChainError`` when the store has failed or its queue stays full: the trail
-    fails closed rather than dropping events silently.
+    A durable sink (the gateway's ``ChainSink``) returns once the event is committed; a queued
+    one only once it is queued. ``emit`` may raise ``ChainError`` when the store has failed (or
+    a queue stays full): the trail fails closed rather than dropping events silently.
     """
 
     def emit(self, event: AuditEvent) -> None: ...
