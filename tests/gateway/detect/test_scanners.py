@@ -74,7 +74,9 @@ _GATE_TEXT = st.lists(
         [*"0123456789", "٣", "３", "߁", *"ABDEFGHILNPRSTXYZ", "DE", "NL", "IT", "SW", "é", "Ł",
          "ß", "a", " ", ", ", ".", "-", ":", "@", "+", "(", ")", "/", "\t", "\n", "\ud800",
          "1234", "10115 Berlin", "00-950 W", "12.34.56.78", "fe80::1", "DE89 3704 0044 0532",
-         "SW1A 1AA", "DE136695976", "RSSMRA85T10A562S", "Z1152313H", "٣.٣.٣.٣"]
+         "SW1A 1AA", "DE136695976", "RSSMRA85T10A562S", "Z1152313H", "٣.٣.٣.٣", "€", "Łódź",
+         "D-10115 Berlin", "1012 AB Amsterdam", "٣٣٣٣٣ Berlin", "  ", "Berlinxxxxxxxxxxxxxxa",
+         "-\ud80010115 Berlin", "€-€10115 Berlin", "-€€€€€10115 Berlin"]
     ),
     max_size=30,
 ).map("".join)  # fmt: skip
@@ -89,28 +91,41 @@ def test_gates_occur_whenever_their_regex_matches(text: str) -> None:
             assert name in present, (name, text)
 
 
+# name -> (regex, window width, look-ahead, extension, anchors from the gate offsets)
 _NEAR = {
-    "ipv4": (internet._IPV4, internet._IPV4_MAX, 2),
-    "postcode-uk": (addresses._UK_POSTCODE, addresses._UK_MAX, 1),
-}
+    "ipv4": (internet._IPV4, internet._IPV4_MAX, 2, None, 0),
+    "postcode-uk": (addresses._UK_POSTCODE, addresses._UK_MAX, 1, None, 0),
+    "postcode-prefixed": (
+        addresses._PREFIXED, addresses._PREFIXED_MAX, 0, addresses._CITY_TAIL, 0,
+    ),
+    # a leftmost gate reports starts; the anchor is past the start, as addresses._postcodes has it
+    "postcode": (
+        addresses._POSTCODES,
+        addresses._BARE_MAX + addresses._BARE_BEFORE + 1,
+        0,
+        addresses._CITY_TAIL,
+        addresses._BARE_BEFORE + 1,
+    ),
+}  # fmt: skip
 _POSITIONAL_GATES = Presence(
     list(engine._GATES.values()),
     positional=[i for i, name in enumerate(_GATE_NAMES) if name in engine._POSITIONAL],
+    leftmost=[i for i, name in enumerate(_GATE_NAMES) if name in engine._LEFTMOST],
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=_GATE_TEXT)
 def test_searching_near_positional_gates_finds_what_finditer_finds(text: str) -> None:
-    ends = _POSITIONAL_GATES.scan(text)
-    for name, (pattern, max_len, lookahead) in _NEAR.items():
-        gate_ends = ends.get(_GATE_NAMES.index(name), [])
-        near = [m.span() for m in finditer_near(pattern, text, gate_ends, max_len, lookahead)]
-        assert near == [m.span() for m in pattern.finditer(text)], (name, text)
+    offsets = _POSITIONAL_GATES.scan(text)
+    for name, (pattern, width, lookahead, extend, shift) in _NEAR.items():
+        anchors = [o + shift for o in offsets.get(_GATE_NAMES.index(name), [])]
+        near = finditer_near(pattern, text, anchors, width, lookahead, extend)
+        assert [m.span() for m in near] == [m.span() for m in pattern.finditer(text)], name
 
 
 def test_every_gate_is_tested() -> None:
-    assert set(_NEAR) == set(engine._POSITIONAL)
+    assert set(_NEAR) == set(engine._POSITIONAL | engine._LEFTMOST)
     assert set(_GATED) == set(_GATE_NAMES)
 
 

@@ -42,14 +42,32 @@ _PREFIXES = frozenset({"D", "F", "I", "E", "A", "B", "L", "DE", "FR", "IT", "ES"
 _UK_POSTCODE = re.compile(r"[A-Z](?<!\w.)[A-Z]?\d[A-Z\d]?[ ]\d[A-Z]{2}(?!\w)")
 
 # Necessary conditions for the postcode regexes (see identifiers.GATES); `_U` stands for
-# `[{UPPER}]`, `_D` for `re`'s Unicode \d. postcode-uk is positional: a match is at most 8
-# characters and its look-ahead reads one.
+# `[{UPPER}]`, `_D` for `re`'s Unicode \d. The regexes then search only near the gates
+# (`presence.finditer_near`): postcode-uk and postcode-prefixed end inside a match of at most 8
+# characters; postcode (bare) runs on into the city, so its gate reports where it starts
+# (LEFTMOST): at most 7 characters into a match, or up to 14 before it (`_D` also takes the
+# non-ASCII characters before a match, at most 12 bytes after a dash). The city look-ahead
+# reads a word of any length: `_CITY_TAIL` extends the searched text to that word's end.
 _UK_MAX = 8
-POSITIONAL = frozenset({"postcode-uk"})
+_PREFIXED_MAX = 8
+_BARE_MAX = 7
+_BARE_BEFORE = 14
+_CITY_TAIL = re.compile(r"[ ,]*[\w'’-]*")
+POSITIONAL = frozenset({"postcode-uk", "postcode-prefixed"})
+LEFTMOST = frozenset({"postcode"})
 _D = b"[0-9" + NON_ASCII + b"]"
 _U = b"[A-Z" + NON_ASCII + b"]"
 GATES = {
-    "postcode": b"(?:" + _D + b"{4}|" + _D + b"-" + _D + b"+|" + _D + b"{3} ?[A-Z]{2}),? +" + _U,
+    "postcode": b"(?:"
+    + _D
+    + b"{4}|"
+    + _D
+    + b"-"
+    + _D
+    + b"{1,12}|"
+    + _D
+    + b"{3} ?[A-Z]{2}),? +"
+    + _U,
     "postcode-prefixed": b"[A-Z]-" + _D + b"{4}",
     "postcode-uk": b" " + _D + b"+[A-Z]{2}",
 }
@@ -177,9 +195,12 @@ def _leftmost_covering(
 
 def _postcodes(text: str, address_ends: list[int], gates: Gates) -> Iterator[Span]:
     if "postcode" in gates:
-        yield from _bare_postcodes(text, address_ends)
+        starts = gates.ends("postcode")
+        near = None if starts is None else [start + _BARE_BEFORE + 1 for start in starts]
+        yield from _bare_postcodes(text, address_ends, near)
     if "postcode-prefixed" in gates:
-        for m in _PREFIXED.finditer(text):
+        ends = gates.ends("postcode-prefixed")
+        for m in finditer_near(_PREFIXED, text, ends, _PREFIXED_MAX, 0, _CITY_TAIL):
             if m.group().split("-")[0] in _PREFIXES:
                 yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-prefixed")
     if "postcode-uk" in gates:
@@ -187,8 +208,10 @@ def _postcodes(text: str, address_ends: list[int], gates: Gates) -> Iterator[Spa
             yield Span(m.start(), m.end(), PiiCategory.POSTCODE, m.group(), "postcode-uk")
 
 
-def _bare_postcodes(text: str, address_ends: list[int]) -> Iterator[Span]:
-    for m in _POSTCODES.finditer(text):
+def _bare_postcodes(text: str, address_ends: list[int], near: list[int] | None) -> Iterator[Span]:
+    """`near`: each gate start + `_BARE_BEFORE` + 1; a match starts in the window before."""
+    width = _BARE_MAX + _BARE_BEFORE + 1
+    for m in finditer_near(_POSTCODES, text, near, width, 0, _CITY_TAIL):
         kind = next(k for k in ("nl", "pl", "five", "four") if m.group(k))
         if kind == "nl" and m.group()[0] == "0":
             continue

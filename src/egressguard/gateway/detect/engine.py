@@ -26,6 +26,7 @@ from egressguard.gateway.detect.secrets import SecretFinder
 _GATES: dict[str, bytes] = {**identifiers.GATES, **internet.GATES, **addresses.GATES}
 _GATE_NAMES = tuple(_GATES)
 _POSITIONAL = identifiers.POSITIONAL | internet.POSITIONAL | addresses.POSITIONAL
+_LEFTMOST = addresses.LEFTMOST
 
 _WARM_UP = (
     "Herr Jan Kowalski, Hauptstraße 5, 10115 Berlin, Tel. +49 30 1234567, jan@example.com, "
@@ -49,6 +50,7 @@ class Detector:
         self._gates = Presence(
             list(_GATES.values()),
             positional=[i for i, name in enumerate(_GATE_NAMES) if name in _POSITIONAL],
+            leftmost=[i for i, name in enumerate(_GATE_NAMES) if name in _LEFTMOST],
         )
 
     def scan(self, text: str, *, key: str | None = None) -> list[Span]:
@@ -64,7 +66,7 @@ class Detector:
 
     def _candidates(self, text: str, lower: str) -> list[Span]:
         ends = self._gates.scan(text)
-        present = Found({_GATE_NAMES[i]: e for i, e in ends.items()}, _POSITIONAL)
+        present = Found({_GATE_NAMES[i]: e for i, e in ends.items()}, _POSITIONAL | _LEFTMOST)
         found: list[Span] = []
         found.extend(self._secrets.find(text, lower))
         found.extend(self._dictionary.find(text, lower))

@@ -70,12 +70,18 @@ class Found:
 
 
 class Presence:
-    """Which of a set of expressions occur in a text, and for `positional` ones, where each
-    match ends."""
+    """Which of a set of expressions occur in a text; for `positional` ones, where each match
+    ends; for `leftmost` ones, where each match starts (its leftmost start)."""
 
-    def __init__(self, expressions: Sequence[bytes], positional: Collection[int] = ()) -> None:
+    def __init__(
+        self,
+        expressions: Sequence[bytes],
+        positional: Collection[int] = (),
+        leftmost: Collection[int] = (),
+    ) -> None:
         self.size = len(expressions)
-        self._positional = frozenset(positional)
+        self._positional = frozenset(positional) | frozenset(leftmost)
+        self._leftmost = frozenset(leftmost)
         self._db: hyperscan.Database | None = None
         if expressions:
             self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -83,32 +89,40 @@ class Presence:
                 expressions=list(expressions),
                 ids=list(range(len(expressions))),
                 elements=len(expressions),
-                flags=[
-                    0 if i in self._positional else hyperscan.HS_FLAG_SINGLEMATCH
-                    for i in range(len(expressions))
-                ],
+                flags=[self._flags(i) for i in range(len(expressions))],
             )
         self._local = threading.local()
+
+    def _flags(self, i: int) -> int:
+        if i in self._leftmost:
+            return int(hyperscan.HS_FLAG_SOM_LEFTMOST)
+        return 0 if i in self._positional else int(hyperscan.HS_FLAG_SINGLEMATCH)
 
     def found(self, text: str) -> set[int]:
         """The indices of the expressions that occur in `text`."""
         return set(self.scan(text))
 
     def scan(self, text: str) -> dict[int, list[int]]:
-        """Index -> sorted end offsets in `text` (characters) of its matches: every match of a
-        positional expression, one (any) of the others."""
+        """Index -> sorted offsets in `text` (characters): the end of every match of a
+        positional expression, the start of every match of a leftmost one, one end of the
+        others (presence only)."""
         if self._db is None:
             return {}
         hits: dict[int, list[int]] = {}
+        leftmost = self._leftmost
 
         def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: object) -> None:
-            hits.setdefault(pattern_id, []).append(end)
+            hits.setdefault(pattern_id, []).append(start if pattern_id in leftmost else end)
 
         data = text.encode("utf-8", "surrogatepass")
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         if not text.isascii():
-            hits = {i: _char_offsets(data, ends) for i, ends in hits.items()}
-        return {i: sorted(ends) for i, ends in hits.items()}
+            hits = {
+                i: _char_offsets(data, offsets, round_up=i not in leftmost)
+                for i, offsets in hits.items()
+                if i in self._positional
+            } | {i: [] for i in hits if i not in self._positional}
+        return {i: sorted(offsets) for i, offsets in hits.items()}
 
     def _scratch(self) -> hyperscan.Scratch:
         scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
@@ -117,30 +131,40 @@ class Presence:
         return scratch
 
 
-def _char_offsets(data: bytes, byte_ends: list[int]) -> list[int]:
-    """Byte offsets in UTF-8 `data` as character offsets; an offset inside a character counts
-    that character (rounds up), so a region ending there still covers it. One decode pass."""
-    offsets = []
+def _char_offsets(data: bytes, offsets: list[int], *, round_up: bool) -> list[int]:
+    """Byte offsets in UTF-8 `data` as character offsets, in one decode pass. An offset inside
+    a character moves to that character's end (`round_up`, for match ends) or start (for match
+    starts), so a region built on it still covers the character."""
+    chars = []
     done_bytes = done_chars = 0
-    for end in sorted(byte_ends):
-        while end < len(data) and data[end] & 0xC0 == 0x80:
-            end += 1
-        done_chars += len(data[done_bytes:end].decode("utf-8", "surrogatepass"))
-        done_bytes = end
-        offsets.append(done_chars)
-    return offsets
+    for offset in sorted(offsets):
+        if round_up:
+            while offset < len(data) and data[offset] & 0xC0 == 0x80:
+                offset += 1
+        else:
+            while offset > 0 and offset < len(data) and data[offset] & 0xC0 == 0x80:
+                offset -= 1
+        done_chars += len(data[done_bytes:offset].decode("utf-8", "surrogatepass"))
+        done_bytes = offset
+        chars.append(done_chars)
+    return chars
 
 
 def finditer_near(
-    pattern: re.Pattern[str], text: str, ends: list[int] | None, max_len: int, lookahead: int
+    pattern: re.Pattern[str],
+    text: str,
+    ends: list[int] | None,
+    max_len: int,
+    lookahead: int,
+    extend: re.Pattern[str] | None = None,
 ) -> Iterator[re.Match[str]]:
     """`pattern.finditer(text)`, searching only near where a gate of it ends.
 
-    Exact when every match of `pattern` is at most `max_len` characters long, contains a match
-    of the gate, and its look-aheads read at most `lookahead` characters past its end: then a
-    match starts in [end - max_len, end) of some gate end, and searching each such region with
-    the text cut `max_len + lookahead` characters after it finds what `finditer` finds there.
-    `ends` None: no positions known, plain `finditer`.
+    Exact when every match of `pattern` starts in [end - max_len, end) of some gate end (a match
+    of at most `max_len` characters that contains a gate match does) and its look-aheads read
+    at most `lookahead` characters past the match, or up to where `extend` (matched at that
+    point) stops: each such region is searched with the text cut there, and finds what
+    `finditer` finds. `ends` None: no positions known, plain `finditer`.
     """
     if ends is None:
         yield from pattern.finditer(text)
@@ -149,6 +173,8 @@ def finditer_near(
     for lo, hi in _regions(ends, max_len):
         pos = max(pos, lo)
         endpos = min(len(text), hi + max_len + lookahead)
+        if extend is not None and (tail := extend.match(text, endpos)) is not None:
+            endpos = tail.end()
         while pos < hi and (m := pattern.search(text, pos, endpos)) is not None:
             if m.start() >= hi:
                 break
