@@ -378,10 +378,12 @@ class Evaluator:
         if callee is None:
             return
         args = self.args(call)
-        for fn in self.functions_called(callee):
+        called = self.functions_called(callee)
+        values = [self.value(a) for a in args] if called else []
+        if any(values):
             label = f"passed to {snippet(callee)}()"
-            values = [self.value(a) for a in args]
-            self._bind_params(fn, values, label, shapes=fn.id in self.closed)
+            for fn in called:
+                self._bind_params(fn, values, label, shapes=fn.id in self.closed)
         self._bind_mutation(callee, args)
         callbacks = [a for a in args if a.type in FUNCTIONS]
         if not callbacks and not any(a.type == "object" for a in args):
