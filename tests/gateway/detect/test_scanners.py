@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import ahocorasick
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,7 @@ from egressguard.gateway.detect.context import (
     nearest,
     phone_and_number_at,
 )
-from egressguard.gateway.detect.presence import Presence, finditer_near, literal
+from egressguard.gateway.detect.presence import Literals, Presence, finditer_near, literal
 
 # Random text made of context words (whole and cut), their fragments and filler.
 _PIECES = st.sampled_from(
@@ -145,3 +146,18 @@ def test_word_trie_matches_like_the_longest_first_alternation(words: list[str], 
     assert [m.span() for m in trie_end.finditer(text)] == [
         m.span() for m in plain_end.finditer(text)
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abĀā\x00😀 ", min_size=1, max_size=4), min_size=1, max_size=6),
+    text=st.text(alphabet="abĀā\x00😀 c", max_size=40),
+)
+def test_literals_report_what_aho_corasick_reports(words: list[str], text: str) -> None:
+    unique = list(dict.fromkeys(words))
+    automaton = ahocorasick.Automaton()
+    for i, word in enumerate(unique):
+        automaton.add_word(word, i)
+    automaton.make_automaton()
+    expected = sorted((i, end + 1) for end, i in automaton.iter(text))
+    assert sorted(Literals(unique).iter(text)) == expected

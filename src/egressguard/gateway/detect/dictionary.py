@@ -1,7 +1,8 @@
 """Shop dictionaries: customers' names and emails, SKUs, suppliers, cost prices, codenames.
 
-Terms come from CSV exports (`DictionarySpec`) and go into one Aho-Corasick automaton
-(pyahocorasick) over lower-cased text; a hit counts only on word boundaries. Terms shorter than
+Terms come from CSV exports (`DictionarySpec`) and go into one multi-literal matcher
+(`presence.Literals`: Hyperscan, every occurrence, as an Aho-Corasick automaton reports them)
+over lower-cased text; a hit counts only on word boundaries. Terms shorter than
 `MIN_TERM` characters are ignored (they would match everywhere).
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 
-import ahocorasick
-
 from egressguard.errors import GatewayConfigError
 from egressguard.gateway.detect.model import DictionarySpec, PiiCategory, Span
+from egressguard.gateway.detect.presence import Literals
 
 MIN_TERM = 3
 
@@ -23,23 +23,21 @@ class ShopDictionary:
 
     def __init__(self, terms: Iterable[tuple[str, PiiCategory, str]]) -> None:
         """`terms`: (term, category, rule id such as `dict:customers.csv:email`)."""
-        self._automaton = ahocorasick.Automaton()
-        count = 0
+        entries: dict[str, tuple[PiiCategory, str]] = {}
         for term, category, rule in terms:
             key = term.strip().lower()
-            if len(key) >= MIN_TERM and key not in self._automaton:
-                self._automaton.add_word(key, (len(key), category, rule))
-                count += 1
-        self.size = count
-        if count:
-            self._automaton.make_automaton()
+            if len(key) >= MIN_TERM and key not in entries:
+                entries[key] = (category, rule)
+        self._terms = tuple((len(key), *meta) for key, meta in entries.items())
+        self._matcher = Literals(list(entries))
+        self.size = len(entries)
 
     def find(self, text: str, lower: str) -> Iterator[Span]:
         """Hits in `text`; `lower` is its lower-cased form of the same length."""
         if not self.size:
             return
-        for end_index, (length, category, rule) in self._automaton.iter(lower):
-            end = end_index + 1
+        for index, end in self._matcher.iter(lower):
+            length, category, rule = self._terms[index]
             start = end - length
             if _boundary(lower, start - 1) and _boundary(lower, end):
                 yield Span(start, end, category, text[start:end], rule)

@@ -24,7 +24,11 @@ import hyperscan
 
 def literal(text: str) -> bytes:
     """A Hyperscan expression matching `text` literally (every byte escaped)."""
-    return b"".join(b"\\x%02x" % byte for byte in text.encode("utf-8"))
+    return _escaped(text.encode("utf-8"))
+
+
+def _escaped(data: bytes) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in data)
 
 
 # Stands for "any non-ASCII character" in byte-level gates: each byte of its UTF-8 encoding
@@ -117,12 +121,24 @@ class Presence:
         data = text.encode("utf-8", "surrogatepass")
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         if not text.isascii():
-            hits = {
-                i: _char_offsets(data, offsets, round_up=i not in leftmost)
-                for i, offsets in hits.items()
-                if i in self._positional
-            } | {i: [] for i in hits if i not in self._positional}
+            hits = self._in_characters(data, hits)
         return {i: sorted(offsets) for i, offsets in hits.items()}
+
+    def _in_characters(self, data: bytes, hits: dict[int, list[int]]) -> dict[int, list[int]]:
+        """Byte offsets as character offsets (presence-only hits: no offsets)."""
+        ends: set[int] = set()
+        starts: set[int] = set()
+        for i, offsets in hits.items():
+            if i in self._positional:
+                (starts if i in self._leftmost else ends).update(offsets)
+        of_end = _char_offsets(data, ends, round_up=True)
+        of_start = _char_offsets(data, starts, round_up=False)
+        return {
+            i: [(of_start if i in self._leftmost else of_end)[o] for o in offsets]
+            if i in self._positional
+            else []
+            for i, offsets in hits.items()
+        }
 
     def _scratch(self) -> hyperscan.Scratch:
         scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
@@ -131,22 +147,23 @@ class Presence:
         return scratch
 
 
-def _char_offsets(data: bytes, offsets: list[int], *, round_up: bool) -> list[int]:
-    """Byte offsets in UTF-8 `data` as character offsets, in one decode pass. An offset inside
+def _char_offsets(data: bytes, offsets: set[int], *, round_up: bool) -> dict[int, int]:
+    """Byte offsets in UTF-8 `data` -> character offsets, in one decode pass. An offset inside
     a character moves to that character's end (`round_up`, for match ends) or start (for match
     starts), so a region built on it still covers the character."""
-    chars = []
+    chars: dict[int, int] = {}
     done_bytes = done_chars = 0
     for offset in sorted(offsets):
+        boundary = offset
         if round_up:
-            while offset < len(data) and data[offset] & 0xC0 == 0x80:
-                offset += 1
+            while boundary < len(data) and data[boundary] & 0xC0 == 0x80:
+                boundary += 1
         else:
-            while offset > 0 and offset < len(data) and data[offset] & 0xC0 == 0x80:
-                offset -= 1
-        done_chars += len(data[done_bytes:offset].decode("utf-8", "surrogatepass"))
-        done_bytes = offset
-        chars.append(done_chars)
+            while 0 < boundary < len(data) and data[boundary] & 0xC0 == 0x80:
+                boundary -= 1
+        done_chars += len(data[done_bytes:boundary].decode("utf-8", "surrogatepass"))
+        done_bytes = boundary
+        chars[offset] = done_chars
     return chars
 
 
@@ -193,3 +210,46 @@ def _regions(ends: list[int], width: int) -> Iterator[tuple[int, int]]:
         hi = max(hi, end)
     if hi >= 0:
         yield lo, hi
+
+
+class Literals:
+    """Every occurrence of a set of literal words, as (word index, end offset in characters),
+    like an Aho-Corasick automaton's output (overlapping occurrences included).
+
+    The text is scanned as UTF-32: four bytes per character, so an end offset divided by four
+    is a character offset (an end that is not a multiple of four straddles two characters and
+    is dropped).
+    """
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.size = len(words)
+        self._db: hyperscan.Database | None = None
+        if words:
+            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._db.compile(  # escaped: the binding passes expressions as C strings (no NULs)
+                expressions=[_escaped(w.encode("utf-32-le", "surrogatepass")) for w in words],
+                ids=list(range(len(words))),
+                elements=len(words),
+                flags=0,
+            )
+        self._local = threading.local()
+
+    def iter(self, text: str) -> list[tuple[int, int]]:
+        """(word index, end) of every occurrence in `text`, in no particular order."""
+        if self._db is None:
+            return []
+        hits: list[tuple[int, int]] = []
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, ctx: object) -> None:
+            if not end & 3:
+                hits.append((pattern_id, end >> 2))
+
+        data = text.encode("utf-32-le", "surrogatepass")
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        return hits
+
+    def _scratch(self) -> hyperscan.Scratch:
+        scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        return scratch
