@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from egressguard.audit.analysers.key_in_url import RULE, KeyInUrlAnalyser
-from egressguard.model import Confidence, Hit
+from egressguard.model import Confidence, Hit, IntegrationSite, RunsIn
 
 from .helpers import run_analyser
 from .test_secrets import FIXTURES, check_negative, check_positive, fixture_params, never_raises
@@ -94,3 +94,31 @@ _SEEDS = st.sampled_from(
 @given(content=st.lists(st.one_of(_SEEDS, st.text(max_size=10)), max_size=40).map("".join))
 def test_never_raises_on_arbitrary_content(rel: str, content: str) -> None:
     never_raises(KeyInUrlAnalyser(), rel, content)
+
+
+@pytest.mark.parametrize(
+    ("site_confidence", "want"),
+    [(Confidence.HIGH, Confidence.HIGH), (Confidence.MEDIUM, Confidence.MEDIUM)],
+)
+def test_config_url_takes_the_provider_of_the_next_call_site(
+    site_confidence: Confidence, want: Confidence
+) -> None:
+    root = FIXTURES / RULE / "positive"
+    rel = "app/code/Acme/AiReports/Model/AiClient.php"
+    site = IntegrationSite(
+        "google-gemini",
+        "generativelanguage.googleapis.com",
+        14,
+        RunsIn.SERVER,
+        confidence=site_confidence,
+    )
+    hits = run_analyser(KeyInUrlAnalyser(), rel, (root / rel).read_text(), sites=(site,))
+    first = next(h for h in hits if isinstance(h, Hit) and h.line == 13)
+    assert (first.provider, first.confidence) == ("google-gemini", want)
+    assert "AI call on line 14 (generativelanguage.googleapis.com" in first.message
+
+
+def test_a_call_site_in_another_function_does_not_count() -> None:
+    code = _PHP.format("$u = $this->url . '?key=' . $apiKey;") + "function g() {\n  call();\n}\n"
+    site = IntegrationSite("openai", "api.openai.com", 6, RunsIn.SERVER)
+    assert run_analyser(KeyInUrlAnalyser(), "a/Model/C.php", code, sites=(site,)) == []

@@ -18,8 +18,13 @@ access logs, in exception messages that print the URL, and in HTTP client debug 
 It must be an AI endpoint:
 
     high     the statement holds a catalogue AI host (generativelanguage.googleapis.com)
-    medium   no host (the URL comes from config), but the statement or the few lines above
-             it mention AI or a provider (`case 'gemini':`, `$geminiUrl`)
+    high     no host in the statement, but the next AI call site of the same function (the
+             inventory's, e.g. `$this->curl->post($requestUrl, …)`) is a known host
+    medium   that call site's provider is itself inferred (a config URL in a `case 'gemini':`
+             branch), or there is no call site but the statement or the few lines above it
+             mention AI or a provider (`case 'gemini':`, `$geminiUrl`)
+
+The analyser runs after the call sites are known (`after_sites`), to name the provider.
 
 Other URLs with a key (maps, payment and shipping APIs) are not reported. A literal key in the
 URL is the secret analyser's (`ai-key-hardcoded`); this rule never reads the key's value.
@@ -34,7 +39,7 @@ from typing import TYPE_CHECKING
 from egressguard.audit.analysers.base import Output, SourceFile
 from egressguard.audit.analysers.credential_names import ai_word, names_credential
 from egressguard.audit.analysers.evidence import masked_line
-from egressguard.model import Confidence, Hit, Language
+from egressguard.model import Confidence, Hit, IntegrationSite, Language
 
 if TYPE_CHECKING:
     from egressguard.catalog import Catalog
@@ -61,7 +66,7 @@ _SPRINTF = re.compile(r"\b(?:v?sprintf|String\.format|util\.format)\s*\(")
 class KeyInUrlAnalyser:
     name = "key-in-url"
     tags = frozenset({"ai", "cred", "pkg", "key"})
-    after_sites = False
+    after_sites = True  # the file's AI call sites name the provider of a config URL
 
     def wants(self, f: SourceFile) -> bool:
         return f.language in _LANGUAGES and "=" in f.text
@@ -140,12 +145,26 @@ def _ai_endpoint(
         found = catalog.classify_host(host)
         if found is not None:
             return Confidence.HIGH, found.provider.id, f"AI endpoint {host}"
+    site = _next_site(f, at)
+    if site is not None:
+        how = "" if site.confidence is Confidence.HIGH else ", provider inferred"
+        why = f"the AI call on line {site.line} ({site.host}{how})"
+        return site.confidence, site.provider, why
     first = max(1, f.line_of(start) - _CONTEXT_LINES)
     window = code[f.line_starts[first - 1] : end]
     word = ai_word(window)
     if word is not None:
         return Confidence.MEDIUM, None, f"an AI endpoint (no host; {word!r} in the code around it)"
     return None
+
+
+def _next_site(f: SourceFile, at: int) -> IntegrationSite | None:
+    """The first AI call site at or after `at` in the same function (none: top level)."""
+    block = f.blocks.function(at)
+    if block is None:
+        return None
+    lo, hi = f.line_of(at), f.line_of(block.end)
+    return next((s for s in f.sites if lo <= s.line <= hi), None)
 
 
 def _hit(
