@@ -33,7 +33,8 @@ def main() -> int:
     egressguard = Path(sys.executable).parent / "egressguard"
     times: list[float] = []
     last_stderr = ""
-    with tempfile.TemporaryDirectory() as tmp, storefront(Path(tmp)) as store:
+    shop_theme = "dawn" if args.theme == "dawn" else "luma"  # the demo has Luma and Dawn markup
+    with tempfile.TemporaryDirectory() as tmp, storefront(Path(tmp), shop_theme) as store:
         for run in range(args.runs):
             command = [
                 str(egressguard), "crawl", store.shop_url + "/", "--theme", args.theme,
