@@ -1,4 +1,4 @@
-"""The token vault: contract suite over backends (SQLite now), keys, rotation, erasure."""
+"""The token vault: contract suite over backends (SQLite, PostgreSQL), keys, rotation, erasure."""
 
 from __future__ import annotations
 
@@ -35,7 +35,15 @@ def _sqlite(tmp_path: Path, clock: Clock) -> OpenVault:
     return lambda keyring: SqliteVault(tmp_path / "vault.sqlite3", keyring, clock=clock)
 
 
-BACKENDS = {"sqlite": _sqlite}  # issue 7: "postgres"
+def _postgresql(tmp_path: Path, clock: Clock) -> OpenVault:
+    from egressguard.gateway.vault_postgres import PostgresVault
+    from tests.store.backends import pg_dsn_for
+
+    dsn = pg_dsn_for(tmp_path)  # this test's own schema on the session's real server
+    return lambda keyring: PostgresVault(dsn, keyring, clock=clock)
+
+
+BACKENDS = {"sqlite": _sqlite, "postgresql": _postgresql}
 
 
 @pytest.fixture
@@ -45,6 +53,10 @@ def clock() -> Clock:
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_vault(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> OpenVault:
+    """Every vault backend; the contract tests run once per backend (PostgreSQL: a real
+    server started once per session)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_dsn")
     return BACKENDS[request.param](tmp_path, clock)
 
 

@@ -1,0 +1,371 @@
+"""The token vault on PostgreSQL: one vault shared by several gateway instances.
+
+It behaves exactly like ``SqliteVault`` (``vault.py``): the same AES-256-GCM encryption with
+the tenant and token as associated data, the same keyed subject digests for erasure, the same
+per-tenant and per-conversation tokens, TTLs measured on the caller's clock, ``TokenCollision``
+when a token is bound to another value or conversation, rotation by batches.
+
+Several writers: a ``put_many`` takes one transaction-level advisory lock per (tenant, token)
+it writes, in sorted order (no deadlock between two requests writing overlapping tokens),
+before it reads the existing entries, so two instances racing for one token serialise and the
+second sees the first's binding (``TokenCollision``, which the gateway answers by minting a
+longer token). COMMIT returns after the WAL is flushed (``synchronous_commit = on`` is forced
+on each connection), so a token an instance has used in a request is readable by every other.
+
+Erasure: ``forget`` deletes the rows. Unlike SQLite's ``secure_delete``, PostgreSQL leaves a
+deleted row's bytes (ciphertext, nonce, subject digest; never plaintext) in dead tuples and
+the WAL until VACUUM and later writes reuse the space (docs/deployment.md, "Erasure").
+
+Schema migrations are applied by ``upgrade`` (idempotent, under the advisory lock the audit
+chain's migration takes too, as both create ``egressguard_schema``); the gateway runs it on
+start and ``egressguard db upgrade`` runs it on demand.
+
+Shared with vault.py (imported while it is being edited elsewhere; private for now):
+``_Cipher`` and ``_expiry``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from egressguard.errors import VaultError
+from egressguard.gateway.tokens import Binding
+from egressguard.gateway.vault import (
+    TokenCollision,
+    VaultEntry,
+    _Cipher,
+    _expiry,
+)
+from egressguard.gateway.vault_keys import Keyring
+
+__all__ = ["SCHEMA_VERSION", "PostgresVault", "redact_dsn", "upgrade"]
+
+SCHEMA_VERSION = 1
+# The audit chain's migration lock (store/postgres.py: CHAIN_LOCK_ID + 1): both migrations
+# create egressguard_schema, which concurrent CREATE TABLE IF NOT EXISTS cannot do safely.
+MIGRATION_LOCK_ID = 0x4547_4349
+_TOKEN_LOCK_CLASS = 0x4547_5654  # "EGVT": the class of the per-token advisory locks
+_ROTATE_BATCH = 500
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS vault (
+        tenant       TEXT             NOT NULL,
+        token        TEXT             NOT NULL,
+        key_id       TEXT             NOT NULL,
+        nonce        BYTEA            NOT NULL,
+        ciphertext   BYTEA            NOT NULL,
+        category     TEXT             NOT NULL,
+        subject      BYTEA            NOT NULL,
+        created_at   DOUBLE PRECISION NOT NULL,
+        expires_at   DOUBLE PRECISION,
+        conversation TEXT,
+        PRIMARY KEY (tenant, token))""",
+    "CREATE INDEX IF NOT EXISTS vault_subject ON vault (tenant, subject)",
+    "CREATE INDEX IF NOT EXISTS vault_key ON vault (key_id)",
+    "CREATE INDEX IF NOT EXISTS vault_expiry ON vault (expires_at) WHERE expires_at IS NOT NULL",
+    """CREATE INDEX IF NOT EXISTS vault_conversation ON vault (tenant, conversation)
+        WHERE conversation IS NOT NULL""",
+    """CREATE TABLE IF NOT EXISTS vault_responses (
+        tenant       TEXT NOT NULL,
+        response_id  TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        expires_at   DOUBLE PRECISION,
+        PRIMARY KEY (tenant, response_id))""",
+    """CREATE TABLE IF NOT EXISTS egressguard_schema (
+        component TEXT PRIMARY KEY, version INTEGER NOT NULL)""",
+    f"""INSERT INTO egressguard_schema VALUES ('vault', {SCHEMA_VERSION})
+        ON CONFLICT (component) DO NOTHING""",
+)
+_SELECT_ENTRY = (
+    "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
+    "WHERE tenant = %s AND token = %s"
+)
+_UPSERT = (
+    "INSERT INTO vault (tenant, token, key_id, nonce, ciphertext, category, subject, "
+    "created_at, expires_at, conversation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (tenant, token) DO UPDATE SET key_id = EXCLUDED.key_id, "
+    "nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, category = EXCLUDED.category, "
+    "subject = EXCLUDED.subject, created_at = EXCLUDED.created_at, "
+    "expires_at = EXCLUDED.expires_at, conversation = EXCLUDED.conversation"
+)
+
+Conn = psycopg.Connection[Any]
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN or URL without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "(unparsable database URL)"
+    info.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
+
+
+def _token_lock(tenant: str, token: str) -> int:
+    """A signed 32-bit advisory-lock key for one (tenant, token)."""
+    digest = hashlib.sha256(f"{tenant}\x00{token}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def _configure(conn: Conn) -> None:
+    conn.execute("SET synchronous_commit = on")
+    conn.commit()
+
+
+def upgrade(conn: Conn) -> None:
+    """Create or upgrade the vault's tables (idempotent; one instance at a time)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
+        exists = conn.execute("SELECT to_regclass('egressguard_schema')").fetchone()
+        if exists and exists[0] is not None:
+            row = conn.execute(
+                "SELECT version FROM egressguard_schema WHERE component = 'vault'"
+            ).fetchone()
+            if row and int(row[0]) > SCHEMA_VERSION:
+                raise VaultError(f"vault schema {row[0]} is newer than this program")
+        for statement in _SCHEMA:
+            conn.execute(statement)
+
+
+class PostgresVault:
+    """The vault in PostgreSQL tables (a connection pool; safe across threads, processes and
+    hosts)."""
+
+    def __init__(
+        self,
+        dsn: str,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = 4,
+        migrate: bool = True,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.where = redact_dsn(dsn)
+        self._cipher = _Cipher(keyring)
+        self._clock = clock
+        try:
+            self._pool: ConnectionPool[Conn] = ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=pool_size,
+                configure=_configure,
+                open=True,
+                timeout=timeout_s,
+            )
+        except psycopg.Error as exc:
+            raise VaultError(f"cannot open the vault at {self.where}: {exc}") from exc
+        try:
+            if migrate:
+                with self._conn() as conn:
+                    upgrade(conn)
+            self._check_keys()
+        except VaultError:
+            self._pool.close()
+            raise
+
+    @contextmanager
+    def _conn(self) -> Iterator[Conn]:
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise VaultError(f"vault at {self.where}: {exc}") from exc
+
+    def _check_keys(self) -> None:
+        with self._conn() as conn:
+            kids = [row[0] for row in conn.execute("SELECT DISTINCT key_id FROM vault")]
+        unknown = sorted(kid for kid in kids if not self._cipher.known(kid))
+        if unknown:
+            raise VaultError(
+                f"the vault at {self.where} holds entries under key(s) {', '.join(unknown)} "
+                "that the configured keyring lacks: wrong or lost vault key? (keep old keys "
+                "after the current one in the key file or variable)"
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+    def put(self, tenant: str, token: str, value: str, category: str, ttl_s: int | None) -> None:
+        self.put_many(tenant, [VaultEntry(token, value, category)], ttl_s)
+
+    def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
+        now = self._clock()
+        expires = _expiry(now, ttl_s)
+        kid = self._cipher.current_id
+        todo = list(entries)
+        if not todo:
+            return
+        locks = sorted({_token_lock(tenant, entry.token) for entry in todo})
+        with self._conn() as conn, conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int4[]) AS k",
+                (_TOKEN_LOCK_CLASS, locks),
+            )
+            for entry in todo:
+                self._put_one(conn, tenant, entry, kid, now, expires)
+
+    def _put_one(
+        self,
+        conn: Conn,
+        tenant: str,
+        entry: VaultEntry,
+        kid: str,
+        now: float,
+        expires: float | None,
+    ) -> None:
+        existing = conn.execute(_SELECT_ENTRY, (tenant, entry.token)).fetchone()
+        if existing is not None and (existing[3] is None or existing[3] > now):
+            old_kid, old_nonce, old_blob, old_expires, theirs = existing
+            old = self._cipher.decrypt(
+                old_kid, bytes(old_nonce), bytes(old_blob), tenant, entry.token
+            )
+            ours = entry.conversation
+            if old != entry.value or (theirs is not None and ours is not None and theirs != ours):
+                raise TokenCollision(tenant, entry.token)
+            keep = None if old_expires is None or expires is None else max(old_expires, expires)
+            conn.execute(
+                "UPDATE vault SET expires_at = %s, conversation = %s "
+                "WHERE tenant = %s AND token = %s",
+                (keep, theirs if theirs is not None else ours, tenant, entry.token),
+            )
+            return
+        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
+        subject = self._cipher.subject(kid, tenant, entry.value)
+        conn.execute(
+            _UPSERT,
+            (
+                tenant,
+                entry.token,
+                kid,
+                nonce,
+                blob,
+                entry.category,
+                subject,
+                now,
+                expires,
+                entry.conversation,
+            ),
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, tenant: str, token: str, *, conversation: str | None = None) -> str | None:
+        found = self.binding(tenant, token)
+        if found is None or (conversation is not None and found.conversation != conversation):
+            return None
+        return found.value
+
+    def binding(self, tenant: str, token: str) -> Binding | None:
+        with self._conn() as conn:
+            row = conn.execute(_SELECT_ENTRY, (tenant, token)).fetchone()
+        if row is None or (row[3] is not None and row[3] <= self._clock()):
+            return None
+        value = self._cipher.decrypt(row[0], bytes(row[1]), bytes(row[2]), tenant, token)
+        return Binding(value, row[4])
+
+    def tokens(self, tenant: str, conversation: str) -> list[str]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT token FROM vault WHERE tenant = %s AND conversation = %s "
+                "AND (expires_at IS NULL OR expires_at > %s)",
+                (tenant, conversation, self._clock()),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def link_response(
+        self, tenant: str, response_id: str, conversation: str, ttl_s: int | None
+    ) -> None:
+        expires = _expiry(self._clock(), ttl_s)
+        with self._conn() as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO vault_responses (tenant, response_id, conversation, expires_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, response_id) DO UPDATE SET "
+                "conversation = EXCLUDED.conversation, expires_at = EXCLUDED.expires_at",
+                (tenant, response_id, conversation, expires),
+            )
+
+    def response_conversation(self, tenant: str, response_id: str) -> str | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT conversation, expires_at FROM vault_responses "
+                "WHERE tenant = %s AND response_id = %s",
+                (tenant, response_id),
+            ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self._clock()):
+            return None
+        return str(row[0])
+
+    # -- erasure, expiry, rotation -------------------------------------------------------------
+    def forget(self, tenant: str, value: str) -> int:
+        subjects = self._cipher.subjects(tenant, value)
+        with self._conn() as conn, conn.transaction():
+            cur = conn.execute(
+                "DELETE FROM vault WHERE tenant = %s AND subject = ANY(%s)", (tenant, subjects)
+            )
+            return cur.rowcount
+
+    def purge_expired(self) -> int:
+        now = self._clock()
+        with self._conn() as conn, conn.transaction():
+            count = conn.execute(
+                "DELETE FROM vault WHERE expires_at IS NOT NULL AND expires_at <= %s", (now,)
+            ).rowcount
+            conn.execute(
+                "DELETE FROM vault_responses WHERE expires_at IS NOT NULL AND expires_at <= %s",
+                (now,),
+            )
+        return count
+
+    def rotate(self) -> int:
+        total = 0
+        while True:
+            done = self._rotate_batch()
+            total += done
+            if done < _ROTATE_BATCH:
+                return total
+
+    def _rotate_batch(self) -> int:
+        kid = self._cipher.current_id
+        with self._conn() as conn, conn.transaction():
+            rows = conn.execute(
+                "SELECT tenant, token, key_id, nonce, ciphertext FROM vault WHERE key_id <> %s "
+                "LIMIT %s FOR UPDATE",
+                (kid, _ROTATE_BATCH),
+            ).fetchall()
+            for tenant, token, old_kid, old_nonce, old_blob in rows:
+                value = self._cipher.decrypt(
+                    old_kid, bytes(old_nonce), bytes(old_blob), tenant, token
+                )
+                nonce, blob = self._cipher.encrypt(tenant, token, value)
+                conn.execute(
+                    "UPDATE vault SET key_id = %s, nonce = %s, ciphertext = %s, subject = %s "
+                    "WHERE tenant = %s AND token = %s",
+                    (kid, nonce, blob, self._cipher.subject(kid, tenant, value), tenant, token),
+                )
+        return len(rows)
+
+    def count(self, tenant: str | None = None) -> int:
+        """Entries stored (expired ones included until purged)."""
+        with self._conn() as conn:
+            if tenant is None:
+                row = conn.execute("SELECT COUNT(*) FROM vault").fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM vault WHERE tenant = %s", (tenant,)
+                ).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresVault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
