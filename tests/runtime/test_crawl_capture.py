@@ -107,7 +107,11 @@ def test_the_ai_request_carries_the_canary_email_question_and_key(crawled: Crawl
 
 
 def test_websocket_handshake_and_frames_both_ways(crawled: Crawled) -> None:
-    (ws,) = crawled.requests_to("chat.widgetvendor.example")
+    (ws,) = [
+        r
+        for r in crawled.requests_to("chat.widgetvendor.example")
+        if r.resource_type is ResourceType.WEBSOCKET
+    ]
     assert (ws.resource_type, ws.url, ws.step) == (
         ResourceType.WEBSOCKET,
         "wss://chat.widgetvendor.example/socket",
@@ -146,6 +150,15 @@ def test_cookies_and_storage_holding_the_email(crawled: Crawled) -> None:
     assert checkout
     assert all(json.loads(v)["inputFieldEmailValue"] == PERSONA.email for v in checkout)
     assert {e.origin for e in crawled.traffic.storage} == {crawled.store.shop_url}
+
+
+def test_a_step_inside_a_cross_origin_iframe_and_what_that_frame_sent(crawled: Crawled) -> None:
+    assert crawled.step("help-question").ok, crawled.step("help-question").error
+    (draft,) = [r for r in crawled.traffic.requests if r.url.endswith("/draft")]
+    assert draft.url == "https://chat.widgetvendor.example/draft"
+    assert draft.request_body == PERSONA.chat_sentence.encode()
+    assert draft.page_url == f"{crawled.store.shop_url}/checkout/"  # the top-level page
+    assert draft.step == "to-payment"  # sent on blur, when the next step clicked elsewhere
 
 
 def test_checkout_scripts_with_and_without_sri_and_their_bodies(crawled: Crawled) -> None:

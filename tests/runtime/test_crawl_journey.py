@@ -33,6 +33,7 @@ wait = { load = "networkidle", quiet = 2000, ms = 100 }
 [[step]]
 name = "email"
 action = "fill"
+frame = "iframe#checkout"
 selectors = ["#email", "input[type=email]"]
 value = "{email}"
 timeout = 3
@@ -50,7 +51,12 @@ def test_a_journey_file_parses_into_steps() -> None:
         2000,
         100,
     )
-    assert (email.selectors, email.timeout) == (("#email", "input[type=email]"), 3.0)
+    assert (email.selectors, email.frame, email.timeout) == (
+        ("#email", "input[type=email]"),
+        "iframe#checkout",
+        3.0,
+    )
+    assert home.frame == ""
     persona = make_persona("journey")
     assert step_value(email, persona) == persona.email
 

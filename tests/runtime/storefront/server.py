@@ -189,6 +189,18 @@ window.addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnVal
 """
 
 
+# A chat vendor's widget in a cross-origin iframe: it sends the draft question home when the
+# shopper leaves the box. (Its own storage would be blocked: Chromium denies third-party
+# iframes storage by default, so the widget cannot keep the draft there.)
+_HELP_FRAME = b"""<!doctype html><title>help</title>
+<textarea id="q" placeholder="How can we help?"></textarea>
+<script>
+const q = document.getElementById("q");
+q.addEventListener("blur", () => fetch("/draft", {method: "POST", body: q.value}));
+</script>
+"""
+
+
 class _InternetHandler(_Handler):
     def _cors(self) -> dict[str, str]:
         return {
@@ -215,6 +227,8 @@ class _InternetHandler(_Handler):
         }
         if host in scripts:
             self._send(200, scripts[host], "text/javascript", self._cors())
+        elif host == "chat.widgetvendor.example" and self.path == "/frame":
+            self._send(200, _HELP_FRAME, "text/html")
         else:
             self._send(404, b"not found", "text/plain")
 

@@ -51,7 +51,7 @@ async def perform(
     elif step.action is Action.PRESS and not step.selectors:
         await page.keyboard.press(value)
     elif step.action is not Action.WAIT:
-        target = await first_visible(page, step.selectors, deadline)
+        target = await first_visible(page, step.selectors, deadline, step.frame)
         if step.wait.load is not None:
             async with page.expect_navigation(
                 wait_until=step.wait.load.value, timeout=_ms(deadline)
@@ -62,15 +62,19 @@ async def perform(
     await _wait(page, step, deadline, quiet_for)
 
 
-async def first_visible(page: Page, selectors: tuple[str, ...], deadline: float) -> Locator:
-    """The first of `selectors` matching a visible element, polling until `deadline`."""
+async def first_visible(
+    page: Page, selectors: tuple[str, ...], deadline: float, frame: str = ""
+) -> Locator:
+    """The first of `selectors` matching a visible element (inside the first iframe matching
+    `frame`, if given), polling until `deadline`."""
     from playwright.async_api import Error
 
+    scope = page.frame_locator(frame).first if frame else page
     live = list(selectors)
     bad: list[str] = []
     while True:
         for selector in list(live):
-            locator = page.locator(selector).first
+            locator = scope.locator(selector).first
             try:
                 if await locator.is_visible():
                     return locator
@@ -79,7 +83,8 @@ async def first_visible(page: Page, selectors: tuple[str, ...], deadline: float)
                 bad.append(f"{selector!r} ({first_line(exc)})")
         if not live or time.monotonic() >= deadline:
             detail = f"; invalid: {', '.join(bad)}" if bad else ""
-            raise StepFailed(f"no visible element for {list(selectors)}{detail}")
+            where = f" in iframe {frame!r}" if frame else ""
+            raise StepFailed(f"no visible element for {list(selectors)}{where}{detail}")
         await asyncio.sleep(_POLL)
 
 

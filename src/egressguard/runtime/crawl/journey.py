@@ -7,6 +7,7 @@
     name = "search"
     action = "type"                          # goto | click | fill | type | press | select |
     selectors = ["#search", "input[name=q]"] #   check | hover | wait
+    frame = "iframe#chat"                    # optional: look the selectors up in this iframe
     value = "jacket"                         # persona fields as {email}, {first_name}, ...
     wait = { load = "domcontentloaded", selector = ".products", quiet = 3000, ms = 500 }
 
@@ -63,7 +64,7 @@ _NEEDS_SELECTORS = {
     Action.HOVER,
 }
 _NEEDS_VALUE = {Action.FILL, Action.TYPE, Action.PRESS, Action.SELECT}
-_STEP_KEYS = {"name", "action", "url", "selectors", "value", "wait", "timeout"}
+_STEP_KEYS = {"name", "action", "url", "frame", "selectors", "value", "wait", "timeout"}
 _WAIT_KEYS = {"load", "selector", "quiet", "ms"}
 _PLACEHOLDERS = frozenset((*PERSONA_FIELDS, "full_name"))
 
@@ -83,6 +84,7 @@ class Step:
     name: str
     action: Action
     selectors: tuple[str, ...] = ()
+    frame: str = ""  # selector of an <iframe> the selectors are looked up in ("": the page)
     url: str = ""
     value: str = ""  # may hold {persona_field} placeholders
     wait: Wait = Wait()
@@ -158,6 +160,7 @@ def _step(origin: str, index: int, raw: object) -> Step:
         name=name,
         action=action,
         selectors=_selectors(raw.get("selectors", []), where),
+        frame=_text(raw, "frame", where),
         url=_text(raw, "url", where),
         value=_text(raw, "value", where),
         wait=_wait(raw.get("wait", {}), where),
