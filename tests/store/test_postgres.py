@@ -53,3 +53,14 @@ def test_instances_start_together_and_share_one_chain(pg_dsn: str, tmp_path: Pat
     finally:
         for s in stores:
             s.close()
+
+
+def test_failed_open_leaves_no_pool_behind() -> None:
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ChainError):
+            PostgresChain("postgresql://eg@127.0.0.1:1/x?connect_timeout=1", timeout_s=1)
+        gc.collect()

@@ -55,7 +55,12 @@ class PostgresHistory:
                 ).fetchone()
                 if row and int(row[0]) > SCHEMA_VERSION:
                     raise HistoryError(f"history schema {row[0]} is newer than this tool")
-        except psycopg.Error as exc:
+        except (psycopg.Error, HistoryError) as exc:
+            pool = getattr(self, "_pool", None)
+            if pool is not None:
+                pool.close()
+            if isinstance(exc, HistoryError):
+                raise
             raise HistoryError(f"cannot open the scan history at {self._where}: {exc}") from exc
 
     def add(self, record: ScanRecord) -> ScanRecord:

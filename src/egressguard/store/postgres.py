@@ -122,6 +122,7 @@ class PostgresChain:
             if migrate:
                 upgrade(self._pool)
         except psycopg.Error as exc:
+            self._close_quietly()
             raise ChainError(f"cannot open the audit chain at {self._where}: {exc}") from exc
 
     def append(self, payload: Mapping[str, Any]) -> Record:
@@ -223,6 +224,11 @@ class PostgresChain:
 
     def close(self) -> None:
         self._pool.close()
+
+    def _close_quietly(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
 
     def __enter__(self) -> PostgresChain:
         return self
