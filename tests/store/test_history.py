@@ -179,3 +179,51 @@ def test_audit_records_into_postgresql_from_the_config(
     store = open_history(dsn)
     assert len(store.scans("pg-shop")) == 2
     store.close()
+
+
+def test_history_from_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE scans (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL,"
+        " source TEXT NOT NULL, started_at TEXT NOT NULL, tool_version TEXT NOT NULL);"
+        "CREATE TABLE scan_findings (scan_id INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
+        " rule TEXT NOT NULL, severity TEXT NOT NULL, file TEXT NOT NULL,"
+        " PRIMARY KEY (scan_id, fingerprint));"
+        "INSERT INTO scans VALUES (1, 'shop', 'audit', '2026-11-01T00:00:00+00:00', '0.1');"
+        "INSERT INTO scan_findings VALUES (1, 'a', 'rule', 'high', 'f.php');"
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+    store = SqliteHistory(path)
+    store.add(_scan({"a", "b"}))
+    t = latest_trend(store, "shop")
+    store.close()
+    assert t is not None and [f.fingerprint for f in t.new] == ["b"]
+    assert t.previous is not None and t.previous.findings[0].provider == ""
+
+
+def test_unusable_history_warns_but_the_audit_still_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "h.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    report = tmp_path / "r.json"
+    args = [
+        "audit",
+        str(EXAMPLES / "shopify-theme"),
+        "--format",
+        "json",
+        "--output",
+        str(report),
+        "--fail-on",
+        "none",
+        "--no-progress",
+        "--history",
+        str(bad),
+    ]
+    assert run(args) == 0
+    assert report.is_file()
+    assert "warning: scan not recorded in the history" in capsys.readouterr().err

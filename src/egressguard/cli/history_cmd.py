@@ -16,6 +16,7 @@ from typing import Any
 
 from egressguard.cli.outputs import EXIT_OK, err
 from egressguard.config import AuditSettings
+from egressguard.errors import HistoryError
 from egressguard.model import ScanResult
 
 HISTORY_FILE = "history.sqlite"
@@ -75,7 +76,11 @@ def record_scan(
     if path is None:
         return
     target = args.target or " + ".join(str(Path(p).resolve()) for p in args.paths)
-    trend = record(path, target, result, source)
+    try:
+        trend = record(path, target, result, source)
+    except HistoryError as exc:  # the reports are written: a history problem is not a failed audit
+        err(f"egressguard: warning: scan not recorded in the history: {exc}")
+        return
     if trend is None:
         err(f"egressguard: history: first scan of this target recorded in {path}")
         return

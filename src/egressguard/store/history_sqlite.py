@@ -10,7 +10,7 @@ from egressguard.errors import HistoryError
 from egressguard.sqlite_wal import enable_wal
 from egressguard.store.history import FindingRow, ScanRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: scan_findings.provider
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS scans (
@@ -32,6 +32,14 @@ _SCHEMA = (
 )
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a history written by an older version up to this schema (additive only)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(scan_findings)")}
+    if "provider" not in columns:
+        conn.execute("ALTER TABLE scan_findings ADD COLUMN provider TEXT NOT NULL DEFAULT ''")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 class SqliteHistory:
     def __init__(self, path: Path) -> None:
         try:
@@ -43,6 +51,7 @@ class SqliteHistory:
                 raise HistoryError(f"{path}: history schema {version} is newer than this tool")
             for statement in _SCHEMA:
                 self._conn.execute(statement)
+            _migrate(self._conn)
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"{path}: cannot open the scan history ({exc})") from exc
         self._path = path
