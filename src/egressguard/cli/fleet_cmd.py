@@ -15,7 +15,7 @@ from pathlib import Path
 from egressguard.cli import history_cmd
 from egressguard.cli.outputs import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err
 from egressguard.config import AuditSettings, parse_fail_on
-from egressguard.errors import ConfigError
+from egressguard.errors import ConfigError, HistoryError
 
 
 def add_fleet_args(p: argparse.ArgumentParser) -> None:
@@ -60,7 +60,11 @@ def run_fleet_cmd(args: argparse.Namespace) -> int:
         trend = None
         if result is not None:
             if history is not None:
-                recorded = history_cmd.record(history, store.name, result, "audit")
+                try:
+                    recorded = history_cmd.record(history, store.name, result, "audit")
+                except HistoryError as exc:
+                    err(f"egressguard: warning: {store.name} not recorded in the history: {exc}")
+                    recorded = None
                 trend = (recorded[0], recorded[1]) if recorded else None
             if out is not None:
                 (out / f"{store.name}.json").write_text(
