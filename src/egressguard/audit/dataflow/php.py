@@ -59,9 +59,9 @@ def _from_callers(an: Analysis, index: ProjectIndex, unit: FileUnit) -> None:
     their methods run as entries, and calls into this file are followed from there."""
     for info in unit.classes:
         for caller in callers(index, unit, info):
-            ctx = FileCtx(caller, index.sites(caller, an.catalog))
+            ctx = FileCtx(caller.unit, index.sites(caller.unit, an.catalog))
             an.memo.clear()
-            _entries(an, ctx, caller)
+            _entries(an, ctx, caller.unit, caller.only)
 
 
 def _note_parse_error(f: SourceFile, unit: FileUnit) -> None:
@@ -69,11 +69,16 @@ def _note_parse_error(f: SourceFile, unit: FileUnit) -> None:
         f.partial.append(f"line {unit.error_line}: partial analysis")
 
 
-def _entries(an: Analysis, ctx: FileCtx, unit: FileUnit) -> None:
+def _entries(
+    an: Analysis, ctx: FileCtx, unit: FileUnit, only: frozenset[str] | None = None
+) -> None:
     for info in unit.classes:
         state = an.state(ctx, info)
-        for method in info.methods.values():
-            run_function(an, Frame(ctx, state, method, 0, ()), {})
+        for name, method in info.methods.items():
+            if only is None or name in only:
+                run_function(an, Frame(ctx, state, method, 0, ()), {})
+    if only is not None:
+        return
     top = an.state(ctx, None)
     for function in unit.functions.values():
         run_function(an, Frame(ctx, top, function, 0, ()), {})

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from egressguard.catalog import Catalog
 
 _CONFIG_READ = re.compile(r"->\s*(?:getValue|getConfigValue|getStoreConfig)\s*\(")
+_REQUEST_CALL = re.compile(
+    r"->\s*(?:post|put|patch|postAsync|putAsync|request|requestAsync|send|sendAsync"
+    r"|makeRequest|setUri|setUrl)\s*\(|\bcurl_init\b|\bCURLOPT_URL\b|\bfile_get_contents\b"
+)
 _CONFIG_METHODS = frozenset({"getValue", "getConfigValue", "getStoreConfig"})
 # Calls that send a request to their first argument (`request('POST', $url)`: the second).
 _REQUESTS = frozenset(
@@ -39,7 +43,8 @@ _REQUESTS = frozenset(
      "setUri", "setUrl", "curl_init", "file_get_contents", "fopen"}
 )  # fmt: skip
 _METHOD_FIRST = frozenset({"request", "requestAsync"})
-_USE = re.compile(rb"^\s*use\s+\\?([\w\\]+)", re.MULTILINE)
+_USE = re.compile(rb"^\s*use\s+\\?([\w\\]+)\s*;", re.MULTILINE)
+_NAMESPACE = re.compile(rb"^\s*namespace\s+([\w\\]+)", re.MULTILINE)
 _EXTENDS = re.compile(rb"\bextends\s+\\?([\w\\]+)")
 _TYPED = re.compile(rb"(?<![\w$\\])\\?([A-Z][\w\\]*)\s+&?\$\w")  # `ShopAi $ai`, `?Foo $x`
 _WORD = re.compile(r"[a-z0-9]+")
@@ -67,7 +72,11 @@ def tree_sites(f: SourceFile, catalog: Catalog) -> list[TreeSite]:
     unit tests call mocks of SDK clients)."""
     index = project_index(f.project) if f.project is not None else None
     sdk = not _in_tests(f.rel) and _may_hold_sdk_client(f, catalog, index)
-    config = _CONFIG_READ.search(f.text) is not None and _names_provider(f.text, catalog)
+    config = (
+        _CONFIG_READ.search(f.text) is not None
+        and _REQUEST_CALL.search(f.text) is not None
+        and _names_provider(f.text, catalog)
+    )
     if not (sdk or config):
         return []
     unit = file_unit(f.rel, f.data)
@@ -101,36 +110,55 @@ def _may_hold_sdk_client(f: SourceFile, catalog: Catalog, index: ProjectIndex | 
     a project class whose file names one (a subclass of an SDK client, a parent holding one)."""
     if b"->" not in f.data:
         return False
-    spaces = [m.namespace.lower().encode() for m in catalog.php_namespaces()]
-    lower = f.data.lower()
-    if any(ns in lower for ns in spaces):
+    if _names_sdk_namespace(f.data, catalog):
         return True
     if index is None:
         return False
-    names = {*_USE.findall(f.data), *_EXTENDS.findall(f.data), *_TYPED.findall(f.data)}
-    for name in names:
-        fqcn = _qualified(f, name.decode("ascii", "replace"))
-        fqcn = index.preferences().get(fqcn, fqcn)
-        for rel in index.paths_of(fqcn):
-            if any(ns in index.raw(rel).lower() for ns in spaces):
+    imports = {m.group(1).rpartition(b"\\")[2]: m.group(1) for m in _USE.finditer(f.data)}
+    namespace = _NAMESPACE.search(f.data)
+    names = {*_EXTENDS.findall(f.data), *_TYPED.findall(f.data)}
+    fqcns = set(imports.values())
+    for name in names - set(imports.values()):
+        if b"\\" in name or name in imports:
+            fqcns.add(imports.get(name, name))
+        elif namespace is not None:
+            fqcns.add(namespace.group(1) + b"\\" + name)
+    for fqcn in sorted(fqcns):
+        name = fqcn.decode("ascii", "replace").lstrip("\\")
+        for rel in index.paths_of(index.preferences().get(name, name)):
+            if _names_sdk_namespace(index.raw(rel), catalog):
                 return True
     return False
 
 
+def _names_sdk_namespace(data: bytes, catalog: Catalog) -> bool:
+    """A cheap substring test first; the precise pattern only when a namespace occurs."""
+    lower = data.lower()
+    if not any(ns in lower for ns in _namespace_words(catalog)):
+        return False
+    return _namespace_needle(catalog).search(data) is not None
+
+
+@cache
+def _namespace_words(catalog: Catalog) -> tuple[bytes, ...]:
+    return tuple(
+        sorted(
+            {m.namespace.lower().encode() + b"\\" for m in catalog.php_namespaces()}
+            | {m.namespace.lower().encode() + b"::" for m in catalog.php_namespaces()}
+        )
+    )
+
+
+@cache
+def _namespace_needle(catalog: Catalog) -> re.Pattern[bytes]:
+    """An SDK namespace as code names it: `use OpenAI\\…`, `\\OpenAI::client(`, not a project
+    namespace that merely contains the word (`Bydn\\OpenAi\\…`)."""
+    spaces = sorted({re.escape(m.namespace.encode()) for m in catalog.php_namespaces()})
+    return re.compile(rb"(?<![\w\\])\\?(?:" + b"|".join(spaces) + rb")(?:\\|::)", re.IGNORECASE)
+
+
 def _in_tests(rel: str) -> bool:
     return any(part in _TEST_DIRS for part in rel.split("/")[:-1])
-
-
-def _qualified(f: SourceFile, name: str) -> str:
-    """A class name as the file writes it, qualified lexically: imported names keep their
-    `use` path, others are taken to be in the file's namespace."""
-    if "\\" in name:
-        return name
-    imported = re.search(rf"^\s*use\s+\\?([\w\\]*\\{re.escape(name)})\s*;", f.text, re.MULTILINE)
-    if imported is not None:
-        return imported.group(1)
-    m = re.search(r"^\s*namespace\s+([\w\\]+)", f.text, re.MULTILINE)
-    return f"{m.group(1)}\\{name}" if m else name
 
 
 # --- config URLs named for a provider -------------------------------------------------------

@@ -162,6 +162,7 @@ class ProjectIndex:
         self._module_files: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
         self._dependents: dict[str, list[str]] = {}
+        self._paths: dict[str, list[str]] = {}
         self.sdk_classes: dict[str, SdkMatch | None] = {}  # php_sdk.sdk_class's answers
 
     def raw(self, rel: str) -> bytes:
@@ -188,6 +189,11 @@ class ProjectIndex:
 
     def paths_of(self, fqcn: str) -> list[str]:
         """The scanned files PSR-4/registration say may hold a class (none parsed)."""
+        if fqcn not in self._paths:
+            self._paths[fqcn] = self._find_paths(fqcn)
+        return self._paths[fqcn]
+
+    def _find_paths(self, fqcn: str) -> list[str]:
         out: list[str] = []
         for prefix, folder in self.prefixes():
             if fqcn.startswith(prefix):
@@ -355,32 +361,70 @@ _MODULE_FILES_MAX = 300
 _IMPLEMENTS = re.compile(r"\b(?:implements|extends)\s+([\w\\,\s]+?)\s*\{")
 
 
-def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[FileUnit]:
-    """Files that may inject `info`: files of its module and of the modules that depend on
-    it which name it, an interface it implements, or (one level) a class of the module that
-    extends it. Read once each, at most _MODULE_FILES_MAX files per module."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A file that may inject the analysed class, and which of its methods to run as entries
+    (None: every method)."""
+
+    unit: FileUnit
+    only: frozenset[str] | None = None
+
+
+def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[Caller]:
+    """Files that may inject `info`: files of its module which name it (or its factory), an
+    interface it implements or the class it extends; files of the modules that depend on it
+    which name it or an interface (only their methods that use a property of that type run);
+    and (one level) files naming a class that extends it. Read once each, at most
+    _MODULE_FILES_MAX files per module."""
     folder = index.module_folder(unit.rel)
-    folders = [folder, *index.dependents(folder)]
-    found = _naming(index, folders, {info.name} | set(_implemented(info)), unit.rel)
+    own = {info.name} | set(_implemented(info))
+    other = own - {info.parent.rpartition("\\")[2]}
+    found = [Caller(u) for u in _naming(index, [folder], own, unit.rel)]
+    found += [
+        Caller(u, _using(u, other))
+        for u in _naming(index, index.dependents(folder), other, unit.rel)
+    ]
     subclasses = {
-        c.name for other in found for c in other.classes if c.parent == info.fqcn and c is not info
+        c.name
+        for caller in found
+        for c in caller.unit.classes
+        if c.parent == info.fqcn and c is not info
     }
     if subclasses:
-        skip = {u.rel for u in found} | {unit.rel}
-        found += [u for u in _naming(index, folders, subclasses, unit.rel) if u.rel not in skip]
+        skip = {c.unit.rel for c in found} | {unit.rel}
+        folders = [folder, *index.dependents(folder)]
+        more = _naming(index, folders, subclasses, unit.rel)
+        found += [Caller(u, _using(u, subclasses)) for u in more if u.rel not in skip]
     return found
 
 
 def _naming(index: ProjectIndex, folders: list[str], names: set[str], own: str) -> list[FileUnit]:
-    needles = [n.encode() for n in names if n]
+    """PHP files of `folders` that name one of `names` as a whole word (or its factory)."""
+    words = b"|".join(re.escape(n.encode()) for n in sorted(names) if n)
+    if not words:
+        return []
+    needle = re.compile(rb"(?<![A-Za-z0-9_])(?:" + words + rb")(?:Factory)?(?![A-Za-z0-9_])")
     out: list[FileUnit] = []
     for folder in folders:
         for rel in index.module_php(folder):
-            if rel != own and any(n in index.raw(rel) for n in needles):
+            if rel != own and needle.search(index.raw(rel)):
                 found = index.unit(rel)
                 if found is not None:
                     out.append(found)
     return out
+
+
+def _using(unit: FileUnit, names: set[str]) -> frozenset[str] | None:
+    """Methods of `unit` that use a property typed as one of `names` (`$this->prop->`);
+    None when none does (the class is reached some other way: run every method)."""
+    methods: set[str] = set()
+    for info in unit.classes:
+        props = [p for p, kind in info.prop_types.items() if kind.rpartition("\\")[2] in names]
+        for name, node in info.methods.items():
+            body = A.text(node)
+            if any(f"->{p}->" in body or f"->{p}?->" in body for p in props):
+                methods.add(name)
+    return frozenset(methods) or None
 
 
 def _php_files(project: Project, folder: str) -> list[str]:
