@@ -165,3 +165,12 @@ def test_base64_fragments_cover_each_offset() -> None:
 def test_postcode_and_country_are_not_canaries() -> None:
     assert "postcode" not in CANARY_FIELDS and "country" not in CANARY_FIELDS
     assert MATCHER.find(f"zip={PERSONA.postcode}&c={PERSONA.country}") == []
+
+
+def test_non_ascii_persona_values_are_found_in_any_case() -> None:
+    """Hyperscan folds ASCII case only: with accented values the automata decide alone."""
+    data = {**persona_to_mapping(make_persona("accents")), "last_name": "Ÿmeraude-Égalité"}
+    matcher = CanaryMatcher(persona_from_mapping(data))
+    assert matcher.fields_in("name=ÿMERAUDE-éGALITÉ") == {"last_name"}
+    assert matcher.fields_in(json.dumps({"n": "Ÿmeraude-Égalité"})) == {"last_name"}  # \u escapes
+    assert matcher.find("nothing here") == []
