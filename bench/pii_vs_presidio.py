@@ -14,8 +14,10 @@ Customer labels count as person_name (a name) or email (an address) for the comp
 both detectors alike. Presidio's LOCATION counts as address; a LOCATION on an unlabelled city is
 not counted as a false positive (generous to Presidio). Spans match when the category agrees
 and the offsets overlap (lenient: Presidio's spans often differ by a title or a trailing
-character). Times are medians of `--runs` passes over the whole set, after one warm-up pass;
-"2 KB prompt" is the median latency of one 2,048-character prompt cut from the set.
+character). Times are medians of `--runs` passes over the whole set (20 times as many for our
+detector, whose pass takes ~20 ms), after one warm-up pass;
+"2 KB prompt" is the median (and minimum) latency of one 2,048-character prompt cut from the
+set.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ PRESIDIO_MAP = {
 # Categories Presidio's default registry can produce at all (postcode, vat_id beyond IT,
 # customer, proprietary and secret it cannot).
 SHARED = ("email", "phone", "card", "iban", "ip_address", "person_name", "national_id")
+OURS_PASSES = 20
 
 
 def fold(category: str, value: str) -> str:
@@ -147,14 +150,34 @@ def timed(predict: Callable[[str], Spans], texts: Sequence[str], runs: int) -> l
     return times
 
 
-def latency_ms(predict: Callable[[str], Spans], prompt: str, runs: int) -> float:
+def latency_ms(predict: Callable[[str], Spans], prompt: str, runs: int) -> tuple[float, float]:
+    """(median, minimum) ms of `runs` scans of `prompt`; the minimum is the scan's cost when no
+    other process holds the CPU (the machine is shared), the median what a request sees."""
     predict(prompt)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         predict(prompt)
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1e3
+    return statistics.median(samples) * 1e3, min(samples) * 1e3
+
+
+def latency_table(texts: Sequence[str], scans: int) -> str:
+    """Min and median ms of `scans` scans: the dense prompt, bench/gateway_latency.py's 2 KB
+    shop prompt, and the same shop lines without personal data."""
+    import gateway_latency  # bench/: the gateway benchmark's prompts
+
+    predict = ours()
+    prompts = {
+        "dense PII (the 2 KB prompt above)": two_kb_prompt(texts),
+        "shop text (gateway_latency.prompt(2))": gateway_latency.prompt(2),
+        "no PII (gateway_latency.prompt(2, clean=True))": gateway_latency.prompt(2, clean=True),
+    }
+    lines = ["| prompt | min ms | median ms |", "|---|---|---|"]
+    for label, prompt in prompts.items():
+        median, minimum = latency_ms(predict, prompt, scans)
+        lines.append(f"| {label} | {minimum:.3f} | {median:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def two_kb_prompt(texts: Sequence[str]) -> str:
@@ -169,9 +192,18 @@ def two_kb_prompt(texts: Sequence[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--latency",
+        type=int,
+        metavar="N",
+        help="only our detector: min and median of N scans of three 2 KB prompts, then exit",
+    )
     args = parser.parse_args(argv)
     cases = load_cases()
     texts = [c.text for c in cases]
+    if args.latency:
+        sys.stdout.write(latency_table(texts, args.latency))
+        return 0
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     lines = [
         f"{len(texts)} texts, {megabytes * 1e3:.1f} kB, "
@@ -185,24 +217,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_start = time.perf_counter()
         predict = factory()
         build_s = time.perf_counter() - build_start
-        median = statistics.median(timed(predict, texts, args.runs))
+        # Our detector scans the set in ~20 ms: a pass that short is at the mercy of the
+        # scheduler on a shared machine, so it gets OURS_PASSES times as many passes.
+        passes = args.runs * (OURS_PASSES if name == "egressguard" else 1)
+        median = statistics.median(timed(predict, texts, passes))
         # Presidio's LOCATION is mapped to address; a LOCATION that is only a city (which the
         # set leaves unlabelled) is not held against it.
         generous = frozenset({"address"}) if name == "presidio" else frozenset()
         scores[name] = lenient_score(cases, [predict(t) for t in texts], generous)
+        lat2k_ms, lat2k_min_ms = latency_ms(predict, prompt, 500 if name == "egressguard" else 30)
         rows[name] = {
-            "lat2k_ms": latency_ms(predict, prompt, 500 if name == "egressguard" else 30),
+            "lat2k_ms": lat2k_ms,
+            "lat2k_min_ms": lat2k_min_ms,
             "build_s": build_s,
             "prompts_s": len(texts) / median,
             "mb_s": megabytes / median,
             "ms_prompt": median / len(texts) * 1e3,
         }
-    lines.append("| detector | start-up s | prompts/s | MB/s | ms/prompt (mean) | 2 KB prompt ms |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append(
+        "| detector | start-up s | prompts/s | MB/s | ms/prompt (mean) | 2 KB prompt ms "
+        "| 2 KB prompt ms (min) |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
     for name, row in rows.items():
         lines.append(
             f"| {name} | {row['build_s']:.2f} | {row['prompts_s']:,.0f} | {row['mb_s']:.2f} | "
-            f"{row['ms_prompt']:.3f} | {row['lat2k_ms']:.3f} |"
+            f"{row['ms_prompt']:.3f} | {row['lat2k_ms']:.3f} | {row['lat2k_min_ms']:.3f} |"
         )
     ratio = rows["egressguard"]["prompts_s"] / rows["presidio"]["prompts_s"]
     lines += ["", f"throughput ratio egressguard / presidio: {ratio:.0f}x", ""]

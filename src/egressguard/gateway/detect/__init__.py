@@ -8,8 +8,10 @@
 
 Modules: checksums (check digits), identifiers (cards, IBAN, VAT, national IDs), phones
 (libphonenumber metadata), internet (e-mail, IP), addresses (streets, postcodes), names
-(context, first names), keys (JSON keys), dictionary (Aho-Corasick over shop CSVs), secrets
-(catalogue key rules), ner (optional spaCy), engine (orchestration and overlaps).
+(context, first names), keys (JSON keys), dictionary (multi-literal match over shop CSVs),
+secrets (catalogue key rules), ner (optional spaCy), presence (one Hyperscan pass: which
+finder regexes can match, and where), wordtrie (word lists as regex tries), context (context
+words near a candidate), engine (orchestration and overlaps).
 """
 
 from __future__ import annotations
