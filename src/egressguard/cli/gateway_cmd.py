@@ -115,17 +115,17 @@ def run_gateway(args: argparse.Namespace) -> int:
 
 def compose(settings: GatewaySettings) -> Composed:
     """Build the app from its parts (vault, tokenizer, detector, audit sink)."""
+    from egressguard.cli.db_cmd import check_shared_keys, open_chain, open_vault
     from egressguard.gateway.app import build_app
     from egressguard.gateway.detect.engine import build_detector
     from egressguard.gateway.tokens import Tokenizer
-    from egressguard.gateway.vault import SqliteVault
     from egressguard.store.sink import ChainSink
-    from egressguard.store.sqlite import SqliteChain
 
     notes: list[str] = []
     # first what can fail on configuration (dictionaries, NER model), before stores open
     detector = build_detector(_dictionary_specs(settings), ner_model=settings.ner_model)
     settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_shared_keys(settings)  # database = …: keys are shared, never generated per instance
     keyring = _keyring(settings, generate=True)
     if keyring.generated is not None:
         notes.append(
@@ -142,8 +142,12 @@ def compose(settings: GatewaySettings) -> Composed:
         notes.append(
             f"generated an audit digest key in {settings.state_dir / AUDIT_KEY_FILE} (mode 0600)"
         )
-    vault = SqliteVault(settings.vault.path, keyring)
-    chain = SqliteChain(settings.audit.path)
+    vault = open_vault(settings, keyring)  # database = "postgresql://…" or SQLite in state_dir
+    try:
+        chain = open_chain(settings)
+    except BaseException:
+        vault.close()
+        raise
     sink = ChainSink(chain, digest_key=digest_key)  # durable: committed before emit returns
     closed = False
 
@@ -213,10 +217,14 @@ def _dictionary_specs(settings: GatewaySettings) -> list[Any]:
 
 
 def run_audit_verify(args: argparse.Namespace) -> int:
-    from egressguard.store.ops import verify_chain
+    from egressguard.cli.db_cmd import open_chain
 
     settings = load(args)
-    report = verify_chain(settings.audit.path)
+    chain = open_chain(settings, readonly=True)
+    try:
+        report = chain.verify()
+    finally:
+        chain.close()
     if report.ok:
         _err(f"egressguard: audit log ok: {report.count} record(s), head {report.head_hash[:16]}…")
         return EXIT_OK

@@ -17,6 +17,7 @@ from egressguard.audit.engine import AuditRequest, report_base, run_audit
 from egressguard.cli import (
     bundle_cmd,
     crawl_cmd,
+    db_cmd,
     fleet_cmd,
     gateway_cmd,
     history_cmd,
@@ -62,6 +63,7 @@ def _parser() -> Parser:
     report_cmd.add_parsers(sub)
     runtime_cmd.add_parsers(sub)
     crawl_cmd.add_parsers(sub)
+    db_cmd.add_parsers(sub)
     return p
 
 

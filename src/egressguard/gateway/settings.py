@@ -153,6 +153,9 @@ class GatewaySettings:
     tls: TlsSettings | None = None
     dictionaries: tuple[DictionarySettings, ...] = ()
     ner_model: str | None = None  # [ner] model: an installed spaCy pipeline for person names
+    # database = "postgresql://…": the vault and audit chain live there (shared by several
+    # instances); None: SQLite files under state_dir. May hold a password: never in a repr.
+    database: str | None = field(default=None, repr=False)
 
     def upstream(self, upstream_id: str) -> UpstreamSettings:
         for up in self.upstreams:
@@ -202,6 +205,7 @@ _TOP_KEYS = frozenset(
         "audit",
         "limits",
         "ner",
+        "database",
     }
 )
 
@@ -237,6 +241,7 @@ def parse_gateway_settings(
         tls=tls,
         dictionaries=_dictionaries(_array(raw, "dictionaries", required=False), base),
         ner_model=_ner(_table(raw, "ner")),
+        database=_database(raw),
     )
 
 
@@ -484,6 +489,20 @@ def _audit(raw: Mapping[str, Any], base: Path, state_dir: Path) -> AuditLogSetti
     return AuditLogSettings(
         path=_path(base, path) if path else state_dir / "audit.sqlite3", syslog=syslog
     )
+
+
+def _database(raw: Mapping[str, Any]) -> str | None:
+    """A postgresql:// URL (libpq also reads PGPASSWORD, PGSSLMODE, … from the environment,
+    so the password can stay out of the file). Errors never repeat the value."""
+    value = raw.get("database")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+        raise GatewayConfigError(
+            "database: expected a postgresql://USER@HOST:PORT/DB URL (or leave it out for "
+            "SQLite under state_dir)"
+        )
+    return value
 
 
 def _ner(raw: Mapping[str, Any]) -> str | None:

@@ -45,7 +45,7 @@ from egressguard.gateway.vault import (
 )
 from egressguard.gateway.vault_keys import Keyring
 
-__all__ = ["SCHEMA_VERSION", "PostgresVault", "redact_dsn", "upgrade"]
+__all__ = ["SCHEMA_VERSION", "PostgresVault", "migrate", "redact_dsn", "upgrade"]
 
 SCHEMA_VERSION = 1
 # The audit chain's migration lock (store/postgres.py: CHAIN_LOCK_ID + 1): both migrations
@@ -369,3 +369,13 @@ class PostgresVault:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def migrate(dsn: str, *, timeout_s: float = 30.0) -> None:
+    """Apply the vault's schema to the database at ``dsn`` (``egressguard db upgrade``)."""
+    where = redact_dsn(dsn)
+    try:
+        with psycopg.connect(dsn, connect_timeout=max(1, int(timeout_s))) as conn:
+            upgrade(conn)
+    except psycopg.Error as exc:
+        raise VaultError(f"cannot upgrade the vault at {where}: {exc}") from exc
