@@ -100,3 +100,37 @@ def test_db_upgrade_errors_name_no_password(
     assert run(["db", "upgrade", "--config", str(_config(tmp_path, url))]) == 2
     err = capsys.readouterr().err
     assert "cannot upgrade the vault" in err and "pw-never-shown" not in err
+
+
+@pytest.mark.usefixtures("pg_dsn")
+def test_vault_and_audit_log_commands_use_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from egressguard.gateway.vault_keys import load_keyring
+    from egressguard.gateway.vault_postgres import PostgresVault
+    from egressguard.store.postgres import PostgresChain
+
+    config = _config(tmp_path, pg_url_for(tmp_path))
+    dsn = pg_dsn_for(tmp_path)
+    keyring = load_keyring(tmp_path / "state")  # state/vault.key, as the instances share it
+    with PostgresVault(dsn, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "anna@example.de", "email", None)
+        vault.put("shop1", "[EMAIL_2]", "bob@example.de", "email", None)
+    with PostgresChain(dsn) as chain:
+        chain.append_many([{"tenant": "shop1", "n": n} for n in range(3)])
+    capsys.readouterr()
+
+    assert run(["vault", "rotate-key", "--config", str(config)]) == 0
+    assert "2 entries re-encrypted" in capsys.readouterr().err
+    assert run(["vault", "forget", "--config", str(config), "--tenant", "shop1",
+                "--value", "Anna@Example.de"]) == 0  # fmt: skip
+    assert "erased 1 token(s)" in capsys.readouterr().err
+    out = tmp_path / "trail.jsonl"
+    assert run(["audit-log", "export", "--config", str(config), "--format", "jsonl",
+                "--output", str(out)]) == 0  # fmt: skip
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+    assert run(["audit-log", "verify", "--config", str(config)]) == 0
+    assert "3 record(s)" in capsys.readouterr().err
+    with PostgresVault(dsn, load_keyring(tmp_path / "state")) as vault:  # the rotated key
+        assert vault.get("shop1", "[EMAIL_1]") is None
+        assert vault.get("shop1", "[EMAIL_2]") == "bob@example.de"

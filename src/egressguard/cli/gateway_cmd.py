@@ -235,11 +235,22 @@ def run_audit_verify(args: argparse.Namespace) -> int:
 def run_audit_export(args: argparse.Namespace) -> int:
     import socket
 
-    from egressguard.store.export import SyslogTarget
-    from egressguard.store.ops import export_chain, send_chain_syslog
+    from egressguard.cli.db_cmd import open_chain
 
     settings = load(args)
     host = socket.gethostname()
+    source = open_chain(settings, readonly=True) if settings.database else settings.audit.path
+    try:
+        return _export(args, settings, source, host)
+    finally:
+        if not isinstance(source, Path):
+            source.close()
+
+
+def _export(args: argparse.Namespace, settings: GatewaySettings, source: Any, host: str) -> int:
+    from egressguard.store.export import SyslogTarget
+    from egressguard.store.ops import export_chain, send_chain_syslog
+
     if args.send:
         if args.format != "syslog" or not settings.audit.syslog:
             _err(
@@ -249,21 +260,17 @@ def run_audit_export(args: argparse.Namespace) -> int:
         scheme, _, rest = settings.audit.syslog.partition("://")
         target_host, _, port = rest.rpartition(":")
         target = SyslogTarget(target_host.strip("[]"), int(port), tls=scheme == "tls")
-        count = send_chain_syslog(settings.audit.path, target, tenant=args.tenant, hostname=host)
+        count = send_chain_syslog(source, target, tenant=args.tenant, hostname=host)
         _err(f"egressguard: sent {count} record(s) to {settings.audit.syslog}")
         return EXIT_OK
     if args.output is None:
         out: BinaryIO = sys.stdout.buffer
-        count = export_chain(
-            settings.audit.path, args.format, out, tenant=args.tenant, hostname=host
-        )
+        count = export_chain(source, args.format, out, tenant=args.tenant, hostname=host)
         out.flush()
     else:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         with args.output.open("wb") as handle:
-            count = export_chain(
-                settings.audit.path, args.format, handle, tenant=args.tenant, hostname=host
-            )
+            count = export_chain(source, args.format, handle, tenant=args.tenant, hostname=host)
         _err(f"egressguard: wrote {count} record(s) to {args.output}")
     return EXIT_OK
 
@@ -286,6 +293,7 @@ def run_vault_forget(args: argparse.Namespace) -> int:
         value,
         keyring=_keyring(settings, generate=False),
         vault_path=settings.vault.path,
+        open_vault=_vault_opener(settings),
     )
     _err(f"egressguard: erased {erased} token(s) of tenant {args.tenant}")
     return EXIT_OK
@@ -302,6 +310,7 @@ def run_vault_rotate(args: argparse.Namespace) -> int:
         key_text=v.key,
         vault_path=v.path,
         retire_old_keys=args.retire_old_keys,
+        open_vault=_vault_opener(settings),
     )
     where = report.key_file or f"${v.key_env} (put the new key first in it)"
     _err(
@@ -309,3 +318,12 @@ def run_vault_rotate(args: argparse.Namespace) -> int:
         f"{report.reencrypted} entr{'y' if report.reencrypted == 1 else 'ies'} re-encrypted"
     )
     return EXIT_OK
+
+
+def _vault_opener(settings: GatewaySettings) -> Callable[[Any], Any] | None:
+    """How vault commands open the configured vault (None: the SQLite file)."""
+    if settings.database is None:
+        return None
+    from egressguard.cli.db_cmd import open_vault
+
+    return lambda keyring: open_vault(settings, keyring)

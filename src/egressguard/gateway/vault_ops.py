@@ -5,10 +5,12 @@ They return values and raise ``VaultError``; they never print.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from egressguard.gateway.vault import SqliteVault
+from egressguard.gateway.vault import SqliteVault, Vault
 from egressguard.gateway.vault_keys import (
     DEFAULT_KEY_FILE,
     Keyring,
@@ -20,6 +22,17 @@ from egressguard.gateway.vault_keys import (
 
 DEFAULT_VAULT_FILE = "vault.sqlite3"
 
+OpenVault = Callable[[Keyring], Vault]  # another backend (PostgreSQL): keyring -> open vault
+
+
+@contextmanager
+def _opened(path: Path, keyring: Keyring, open_vault: OpenVault | None) -> Iterator[Vault]:
+    vault: Vault = open_vault(keyring) if open_vault else SqliteVault(path, keyring)
+    try:
+        yield vault
+    finally:
+        vault.close()
+
 
 def forget_subject(
     state_dir: Path,
@@ -28,6 +41,7 @@ def forget_subject(
     *,
     keyring: Keyring | None = None,
     vault_path: Path | None = None,
+    open_vault: OpenVault | None = None,
 ) -> int:
     """Erase every token of ``value`` for ``tenant`` (GDPR Art. 17); the number erased.
 
@@ -35,7 +49,7 @@ def forget_subject(
     ``VaultError`` (erasure never generates a key, which would match nothing).
     """
     keys = keyring if keyring is not None else load_keyring(state_dir, generate=False)
-    with SqliteVault(vault_path or state_dir / DEFAULT_VAULT_FILE, keys) as vault:
+    with _opened(vault_path or state_dir / DEFAULT_VAULT_FILE, keys, open_vault) as vault:
         return vault.forget(tenant, value)
 
 
@@ -54,6 +68,7 @@ def rotate_vault_key(
     key_text: str | bytes | None = None,
     vault_path: Path | None = None,
     retire_old_keys: bool = False,
+    open_vault: OpenVault | None = None,
 ) -> RotationReport:
     """Rotate the vault key and re-encrypt every entry under it.
 
@@ -68,14 +83,14 @@ def rotate_vault_key(
     path = vault_path or state_dir / DEFAULT_VAULT_FILE
     if key_text is not None:
         keyring = load_keyring(state_dir, key_text=key_text)
-        with SqliteVault(path, keyring) as vault:
+        with _opened(path, keyring, open_vault) as vault:
             count = vault.rotate()
         return RotationReport(keyring.current_id, count, None, False)
     file = key_file or state_dir / DEFAULT_KEY_FILE
     old = read_key_file(file)
     keyring = Keyring(old[0], tuple(old[1:])).with_new_current(new_key())
     write_key_file(file, [keyring.current, *keyring.older])
-    with SqliteVault(path, keyring) as vault:
+    with _opened(path, keyring, open_vault) as vault:
         count = vault.rotate()
     if retire_old_keys:
         write_key_file(file, [keyring.current])

@@ -5,9 +5,12 @@ They return values and raise ``ChainError``; they never print.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from egressguard.store.backend import ChainStore
 from egressguard.store.chain import VerifyReport, verify
 from egressguard.store.export import (
     ExportFormat,
@@ -17,6 +20,16 @@ from egressguard.store.export import (
     write_records,
 )
 from egressguard.store.sqlite import SqliteChain
+
+
+@contextmanager
+def _reading(source: Path | ChainStore) -> Iterator[ChainStore]:
+    """A SQLite file opened read-only (and closed), or an open store (e.g. PostgreSQL) as is."""
+    if not isinstance(source, Path):
+        yield source
+        return
+    with SqliteChain(source, readonly=True) as chain:
+        yield chain
 
 
 def verify_chain(path: Path) -> VerifyReport:
@@ -32,7 +45,7 @@ def verify_jsonl(path: Path, *, anchor: tuple[int, str] | None = None) -> Verify
 
 
 def export_chain(
-    path: Path,
+    source: Path | ChainStore,
     fmt: ExportFormat | str,
     out: IO[bytes],
     *,
@@ -40,14 +53,15 @@ def export_chain(
     since_seq: int = 0,
     hostname: str = "-",
 ) -> int:
-    """Write the chain (or one tenant's records after ``since_seq``) to ``out``; the count."""
-    with SqliteChain(path, readonly=True) as chain:
+    """Write the chain (a SQLite file or an open store), or one tenant's records after
+    ``since_seq``, to ``out``; the count."""
+    with _reading(source) as chain:
         records = chain.records(tenant=tenant, since_seq=since_seq)
         return write_records(records, ExportFormat(fmt), out, hostname=hostname)
 
 
 def send_chain_syslog(
-    path: Path,
+    source: Path | ChainStore,
     target: SyslogTarget,
     *,
     tenant: str | None = None,
@@ -57,7 +71,7 @@ def send_chain_syslog(
     """Send the chain's records to a syslog collector (TCP or TLS); the count sent."""
     count = 0
     with (
-        SqliteChain(path, readonly=True) as chain,
+        _reading(source) as chain,
         SyslogTcpSink(target, hostname=hostname) as sink,
     ):
         for record in chain.records(tenant=tenant, since_seq=since_seq):
