@@ -272,6 +272,9 @@ class ScanResult:
     providers: tuple[ProviderInfo, ...] = ()
     schema_version: str = SCHEMA_VERSION
     rules: tuple[RuleInfo, ...] = field(default=())
+    # Every rule id this scan evaluated: a checked rule without a finding looked and found
+    # nothing (the control matrix's "met"); a rule not listed was not looked for at all.
+    checked_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ def test_control_status_gap_met_and_not_assessed(result: ScanResult) -> None:
 
 def test_a_ref_cited_by_a_rule_but_not_listed_is_added_marked_verify(result: ScanResult) -> None:
     rule = replace(result.rules[0], frameworks=Frameworks(gdpr=("Art. 99(9)",)))
-    rows = control_matrix(replace(result, rules=(rule,)), ())
+    rows = control_matrix(replace(result, rules=(rule,), checked_rules=()), ())
     assert [(r.control.ref, r.control.verify) for r in rows] == [("Art. 99(9)", True)]
 
 
@@ -267,3 +267,27 @@ def test_history_chart_draws_one_bar_segment_per_nonzero_count() -> None:
     assert "#1 2026-11-01: 1 critical" in svg and "#2 2026-11-08: 1 low" in svg
     prov = provider_chart(_history())
     assert "mistral" in prov and "#1 2026-11-01: 2 openai" in prov
+
+
+def test_a_checked_rule_without_findings_makes_its_controls_met(result: ScanResult) -> None:
+    controls = (Control("pci_dss", "8.3.2", "auth factors"), Control("gdpr", "Art. 44", "x"))
+    quiet = replace(result, findings=(), rules=(), checked_rules=("ai-key-hardcoded",))
+    status = {r.control.ref: (r.status, r.rules) for r in control_matrix(quiet, controls)}
+    assert status["8.3.2"] == (MET, ("ai-key-hardcoded",))
+    assert status["Art. 44"] == (NOT_ASSESSED, ())  # no checked rule maps to it
+    unchecked = replace(quiet, checked_rules=())
+    assert {r.status for r in control_matrix(unchecked, controls)} == {NOT_ASSESSED}
+
+
+def test_audit_reports_the_rules_it_checked(tmp_path: Path) -> None:
+    from egressguard.audit.analysers import AUDIT_RULES
+    from egressguard.audit.engine import AuditRequest, run_audit
+    from egressguard.catalog import load_catalog
+    from egressguard.config import AuditSettings
+
+    settings = AuditSettings(disable_rules=frozenset({"ai-key-in-url"}))
+    checked = run_audit(
+        AuditRequest((ROOT / "examples" / "shopify-theme",), settings)
+    ).checked_rules
+    assert set(checked) == AUDIT_RULES - {"ai-key-in-url"}
+    assert set(load_catalog().rules) >= AUDIT_RULES

@@ -40,7 +40,7 @@ def test_validates_against_schema(
 def test_top_level_field_order(result: ScanResult) -> None:
     assert list(_doc(result)) == [
         "schema_version", "tool", "roots", "platforms", "integrations", "findings",
-        "skipped", "suppressed", "warnings", "providers", "rules", "stats",
+        "skipped", "suppressed", "warnings", "providers", "rules", "checked_rules", "stats",
     ]  # fmt: skip
 
 

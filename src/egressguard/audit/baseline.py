@@ -7,7 +7,6 @@ same key repeats in one file. Baselines store fingerprints only, never evidence.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,15 +15,6 @@ from egressguard.errors import BaselineError
 from egressguard.model import Finding
 
 BASELINE_VERSION = 1
-
-
-def fingerprint(rule: str, file: str, key: str, occurrence: int) -> str:
-    material = "\0".join((rule, file, key, str(occurrence)))
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def finding_id(fp: str) -> str:
-    return "EG-" + fp[:10]
 
 
 def dump_baseline(findings: Iterable[Finding], tool_version: str) -> str:

@@ -14,19 +14,19 @@ from pathlib import Path
 
 from egressguard import __version__
 from egressguard.audit import platform, sources
-from egressguard.audit.analysers import MalformedInput, default_analysers
+from egressguard.audit.analysers import AUDIT_RULES, MalformedInput, default_analysers
 from egressguard.audit.analysers.base import Analyser, SourceFile
-from egressguard.audit.baseline import finding_id, fingerprint
 from egressguard.audit.classify import classify
 from egressguard.audit.excerpt import excerpt, mask_line
 from egressguard.audit.inventory import LocatedSite, integrations, site_hits, transfer_remediation
 from egressguard.audit.prefilter import Prefilter, build
 from egressguard.audit.project import Project
 from egressguard.audit.suppress import InlineSuppression, find_suppressions
-from egressguard.audit.vendor_checks import vendor_hits
+from egressguard.audit.vendor_checks import VENDOR_RULES, vendor_hits
 from egressguard.catalog import Catalog, load_catalog
 from egressguard.config import AuditSettings
 from egressguard.errors import ConfigError, SourceError
+from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.model import (
     Confidence,
     DataCategory,
@@ -36,8 +36,6 @@ from egressguard.model import (
     IntegrationSite,
     Language,
     Platform,
-    ProviderInfo,
-    RuleInfo,
     RunsIn,
     ScanResult,
     ScanStats,
@@ -309,6 +307,10 @@ class _Scan:
         unique = {(p.kind, p.root): p for p in found}
         return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[1], k[0])))
 
+    def checked_rules(self) -> tuple[str, ...]:
+        checked = AUDIT_RULES | (VENDOR_RULES if self.request.vendors is not None else set())
+        return tuple(sorted(checked - self.settings.disable_rules))
+
     def result(self, platforms: tuple[Platform, ...], duration: float) -> ScanResult:
         out = self.out
         findings = sorted(out.findings, key=lambda f: (-f.severity.rank, f.file, f.line, f.rule))
@@ -323,9 +325,9 @@ class _Scan:
             stats=ScanStats(out.files, out.bytes, round(duration, 3), out.candidates),
             suppressed=tuple(sorted(out.suppressed, key=lambda s: (s.file, s.rule, s.fingerprint))),
             warnings=tuple(out.warnings),
-            rules=tuple(_rule_info(self.catalog, r) for r in sorted(used)),
-            providers=_provider_infos(
-                self.catalog,
+            rules=tuple(self.catalog.rule_info(r) for r in sorted(used)),
+            checked_rules=self.checked_rules(),
+            providers=self.catalog.provider_infos(
                 {f.provider for f in findings if f.provider} | {s.site.provider for s in out.sites},
             ),
         )
@@ -346,29 +348,3 @@ def _categories_sent(hits: Iterable[Hit]) -> dict[tuple[str, str], frozenset[Dat
             key = (hit.provider, hit.host)
             sent[key] = sent.get(key, frozenset()) | frozenset(hit.data_categories)
     return sent
-
-
-def _provider_infos(catalog: Catalog, ids: set[str]) -> tuple[ProviderInfo, ...]:
-    widgets = {w.id: w for w in catalog.widgets}
-    infos = []
-    for pid in sorted(ids):
-        if pid in widgets:
-            w = widgets[pid]
-            infos.append(ProviderInfo(w.id, w.name, w.jurisdiction, w.region, False))
-        else:
-            p = catalog.provider(pid)
-            infos.append(ProviderInfo(p.id, p.name, p.jurisdiction, p.region, p.eu_option))
-    return tuple(infos)
-
-
-def _rule_info(catalog: Catalog, rule_id: str) -> RuleInfo:
-    meta = catalog.rule(rule_id)
-    return RuleInfo(
-        id=meta.id,
-        kind=meta.kind,
-        severity=meta.severity,
-        title=meta.title,
-        description=meta.description,
-        remediation=meta.remediation,
-        frameworks=meta.frameworks,
-    )

@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from egressguard.model import Confidence, Hit, Integration, Region
 from egressguard.vendor_register import Register
 
+VENDOR_RULES = frozenset(
+    {"ai-vendor-not-in-register", "ai-vendor-without-dpa", "ai-vendor-without-transfer-tool"}
+)
+
 
 def vendor_hits(register: Register, text: str, integrations: Sequence[Integration]) -> list[Hit]:
     hits: list[Hit] = []

@@ -20,7 +20,7 @@ from egressguard.catalog.schema import (
     Widget,
 )
 from egressguard.errors import CatalogError
-from egressguard.model import Region
+from egressguard.model import ProviderInfo, Region, RuleInfo
 
 # A host-like token: a dotted name, a single label, or a bracketed IPv6 address, with an optional
 # port, not glued to surrounding name characters (so "x.api.openai.com" is one token, not two).
@@ -82,6 +82,33 @@ class Catalog:
             return self._by_id[provider_id]
         except KeyError:
             raise CatalogError(f"{provider_id}: no such provider in the catalogue") from None
+
+    def rule_info(self, rule_id: str) -> RuleInfo:
+        """A rule's metadata as results carry it (so reporters need not import the catalogue)."""
+        meta = self.rule(rule_id)
+        return RuleInfo(
+            id=meta.id,
+            kind=meta.kind,
+            severity=meta.severity,
+            title=meta.title,
+            description=meta.description,
+            remediation=meta.remediation,
+            frameworks=meta.frameworks,
+        )
+
+    def provider_infos(self, ids: set[str]) -> tuple[ProviderInfo, ...]:
+        """Catalogue facts of the providers and widget vendors in `ids` (unknown ids left out)."""
+        widgets = {w.id: w for w in self.widgets}
+        providers = {p.id: p for p in self.providers}
+        infos = []
+        for pid in sorted(ids):
+            if pid in widgets:
+                w = widgets[pid]
+                infos.append(ProviderInfo(w.id, w.name, w.jurisdiction, w.region, False))
+            elif pid in providers:
+                p = providers[pid]
+                infos.append(ProviderInfo(p.id, p.name, p.jurisdiction, p.region, p.eu_option))
+        return tuple(infos)
 
     def rule(self, rule_id: str) -> RuleMeta:
         try:

@@ -2,8 +2,9 @@
 
 Status, per control:
 - "gap": a finding cites the control;
-- "met": at least one EgressGuard rule mapped to the control ran and found nothing (evidence
-  for the control, not proof of compliance: the rules check code and traffic, not paperwork);
+- "met": at least one EgressGuard rule mapped to the control was checked (the result's
+  `checked_rules`) and nothing cites the control (evidence for it, not proof of compliance:
+  the rules check code and traffic, not paperwork);
 - "not assessed": no rule covers the control; a person must assess it.
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
-from egressguard.model import Finding, Frameworks, RuleInfo, ScanResult
+from egressguard.model import Finding, Frameworks, ScanResult
 
 FRAMEWORK_NAMES = {
     "gdpr": "GDPR",
@@ -50,23 +52,44 @@ def packaged_controls() -> tuple[Control, ...]:
 
 
 def control_matrix(
-    result: ScanResult, controls: tuple[Control, ...] | None = None
+    result: ScanResult,
+    controls: tuple[Control, ...] | None = None,
+    checked: Mapping[str, Frameworks] | None = None,
 ) -> tuple[ControlRow, ...]:
+    """`checked`: the frameworks of every checked rule (default: the result's `rules` and the
+    catalogue's metadata for its `checked_rules`)."""
     listed = list(controls if controls is not None else packaged_controls())
+    mapped = dict(checked) if checked is not None else checked_frameworks(result)
     known = {(c.framework, c.ref) for c in listed}
-    for rule in result.rules:
-        for framework, ref in _refs(rule.frameworks):
+    for rid in sorted(mapped):
+        for framework, ref in sorted(_refs(mapped[rid])):
             if (framework, ref) not in known:
                 known.add((framework, ref))
                 listed.append(Control(framework, ref, "(cited by a rule; title not listed)", True))
-    return tuple(_row(c, result.rules, result.findings) for c in listed)
+    return tuple(_row(c, mapped, result.findings) for c in listed)
+
+
+def checked_frameworks(result: ScanResult) -> dict[str, Frameworks]:
+    """Rule id -> frameworks of every rule the result checked (or, for a report written before
+    `checked_rules` existed, of the rules it has findings for)."""
+    mapped = {r.id: r.frameworks for r in result.rules}
+    if result.checked_rules:
+        from egressguard.catalog import load_catalog
+
+        catalog_rules = load_catalog().rules
+        mapped.update(
+            (rid, catalog_rules[rid].frameworks)
+            for rid in result.checked_rules
+            if rid in catalog_rules
+        )
+    return mapped
 
 
 def _row(
-    control: Control, rules: tuple[RuleInfo, ...], findings: tuple[Finding, ...]
+    control: Control, rules: Mapping[str, Frameworks], findings: tuple[Finding, ...]
 ) -> ControlRow:
     key = (control.framework, control.ref)
-    covering = tuple(sorted(r.id for r in rules if key in _refs(r.frameworks)))
+    covering = tuple(sorted(rid for rid, fw in rules.items() if key in _refs(fw)))
     hits = tuple(f.id for f in findings if key in _refs(f.frameworks))
     status = GAP if hits else MET if covering else NOT_ASSESSED
     return ControlRow(control, status, covering, hits)

@@ -62,6 +62,7 @@ def to_document(result: ScanResult) -> Json:
         "warnings": list(result.warnings),
         "providers": [_provider(p) for p in result.providers],
         "rules": [_rule(r) for r in result.rules],
+        "checked_rules": list(result.checked_rules),
         "stats": _stats(result.stats),
     }
 
@@ -302,6 +303,7 @@ def from_document(document: object) -> ScanResult:
         ),
         schema_version=version,
         rules=tuple(_read_rule(d) for d in doc.objects("rules")),
+        checked_rules=doc.texts("checked_rules") if "checked_rules" in doc.data else (),
     )  # fmt: skip
 
 

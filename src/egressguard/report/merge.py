@@ -53,6 +53,7 @@ def merge_results(results: Sequence[ScanResult]) -> ScanResult:
                 key=lambda x: x.id,
             )
         ),
+        checked_rules=tuple(sorted({c for r in results for c in r.checked_rules})),
     )
 
 

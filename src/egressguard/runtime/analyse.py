@@ -24,6 +24,7 @@ from pathlib import Path
 
 from egressguard import __version__
 from egressguard.catalog import Catalog, load_catalog
+from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.gateway.detect import Detector, build_detector
 from egressguard.gateway.detect.engine import lower_same_length
 from egressguard.gateway.detect.secrets import SecretFinder
@@ -32,8 +33,6 @@ from egressguard.model import (
     Finding,
     Integration,
     Location,
-    ProviderInfo,
-    RuleInfo,
     RunsIn,
     ScanResult,
     ScanStats,
@@ -43,7 +42,7 @@ from egressguard.model import (
 from egressguard.runtime import sri
 from egressguard.runtime.canary import CanaryMatcher
 from egressguard.runtime.destinations import Destination, Destinations
-from egressguard.runtime.evidence import PageHit, finding_id, fingerprint, masked
+from egressguard.runtime.evidence import PageHit, masked
 from egressguard.runtime.findings_requests import RequestFindings
 from egressguard.runtime.findings_storage import storage_hits
 from egressguard.runtime.traffic import Persona, Traffic
@@ -61,6 +60,21 @@ class _Scrub:
         if self._matcher is not None:
             spans += [(h.start, h.end) for h in self._matcher.find(text)]
         return masked(text, spans) if spans else text
+
+
+# Every rule `analyse_traffic` evaluates (the control matrix's "checked and found nothing").
+TRAFFIC_RULES = (
+    "ai-endpoint",
+    "ai-key-in-browser-traffic",
+    "ai-script-on-checkout",
+    "ai-script-on-storefront",
+    "ai-transfer-third-country",
+    "payment-page-script-inventory",
+    "payment-page-script-unverified",
+    "personal-data-in-browser-storage",
+    "personal-data-to-ai-observed",
+    "personal-data-to-third-party-observed",
+)
 
 
 def analyse_traffic(
@@ -94,8 +108,9 @@ def analyse_traffic(
         skipped=_skipped(traffic),
         stats=_stats(traffic, time.perf_counter() - started),
         warnings=_warnings(traffic, persona),
-        providers=provider_infos(catalog, {f.provider for f in findings if f.provider}),
-        rules=tuple(rule_info(catalog, r) for r in sorted({f.rule for f in findings})),
+        providers=catalog.provider_infos({f.provider for f in findings if f.provider}),
+        rules=tuple(catalog.rule_info(r) for r in sorted({f.rule for f in findings})),
+        checked_rules=TRAFFIC_RULES,
     )
 
 
@@ -198,30 +213,3 @@ def _warnings(traffic: Traffic, persona: Persona | None) -> tuple[str, ...]:
             "(give --persona-file to trace the values typed during the capture)",
         )
     return ()
-
-
-def provider_infos(catalog: Catalog, ids: set[str]) -> tuple[ProviderInfo, ...]:
-    widgets = {w.id: w for w in catalog.widgets}
-    providers = {p.id: p for p in catalog.providers}
-    infos = []
-    for pid in sorted(ids):
-        if pid in widgets:
-            w = widgets[pid]
-            infos.append(ProviderInfo(w.id, w.name, w.jurisdiction, w.region, False))
-        elif pid in providers:
-            p = providers[pid]
-            infos.append(ProviderInfo(p.id, p.name, p.jurisdiction, p.region, p.eu_option))
-    return tuple(infos)
-
-
-def rule_info(catalog: Catalog, rule_id: str) -> RuleInfo:
-    meta = catalog.rule(rule_id)
-    return RuleInfo(
-        id=meta.id,
-        kind=meta.kind,
-        severity=meta.severity,
-        title=meta.title,
-        description=meta.description,
-        remediation=meta.remediation,
-        frameworks=meta.frameworks,
-    )

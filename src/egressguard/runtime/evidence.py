@@ -8,7 +8,6 @@ long high-entropy token masked (`masking.mask`), so no report ever carries one i
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
@@ -60,16 +59,6 @@ def request_text(request: Request) -> tuple[str, int]:
     head = "\n".join(lines) + "\n\n"
     body = request.request_body[:_MAX_BODY_TEXT].decode("utf-8", "replace")
     return head + body, len(head)
-
-
-def fingerprint(rule: str, file: str, key: str, occurrence: int) -> str:
-    """The same construction as the audit's baseline fingerprints (rule, file, key, n)."""
-    material = "\0".join((rule, file, key, str(occurrence)))
-    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def finding_id(fp: str) -> str:
-    return "EG-" + fp[:10]
 
 
 def _entropy(value: str) -> float:

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from egressguard import __version__
 from egressguard.catalog import Catalog, load_catalog
+from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.model import (
     Confidence,
     Finding,
@@ -24,8 +25,6 @@ from egressguard.model import (
     SkippedTarget,
     Tool,
 )
-from egressguard.runtime.analyse import provider_infos, rule_info
-from egressguard.runtime.evidence import finding_id, fingerprint
 from egressguard.runtime.logs import Destination, LogSummary, Volume, is_private_client, iso
 
 _TRANSFER_SEVERITY = {Region.CN: Severity.HIGH}
@@ -64,8 +63,9 @@ def analyse_log(summary: LogSummary, catalog: Catalog | None = None) -> ScanResu
             summary.lines, summary.bytes_read, round(time.perf_counter() - started, 3), 1
         ),
         warnings=warnings,
-        providers=provider_infos(catalog, {f.provider for f in findings if f.provider}),
-        rules=tuple(rule_info(catalog, r) for r in sorted({f.rule for f in findings})),
+        providers=catalog.provider_infos({f.provider for f in findings if f.provider}),
+        rules=tuple(catalog.rule_info(r) for r in sorted({f.rule for f in findings})),
+        checked_rules=("ai-endpoint", "ai-transfer-third-country"),
     )
 
 

@@ -29,7 +29,31 @@ from egressguard.audit.analysers.secrets import SecretAnalyser
 from egressguard.audit.analysers.vendor_clients import VendorClientAnalyser
 from egressguard.audit.dataflow.analyser import DataFlowAnalyser
 
-__all__ = ["Analyser", "MalformedInput", "SourceFile", "default_analysers"]
+# Every rule the analysers above (and the engine, from their call sites) evaluate: what an
+# audit reports as checked (ScanResult.checked_rules), less the rules a user disabled.
+AUDIT_RULES = frozenset(
+    {
+        "ai-endpoint",
+        "ai-transfer-third-country",
+        "ai-key-browser-exposed",
+        "ai-key-hardcoded",
+        "ai-key-in-config-file",
+        "ai-key-rendered-to-browser",
+        "ai-credential-field-not-encrypted",
+        "ai-credential-plaintext-in-dump",
+        "ai-key-in-url",
+        "ai-sdk-dependency",
+        "ai-client-outside-tree",
+        "ai-script-on-storefront",
+        "ai-script-on-checkout",
+        "ai-call-without-audit-log",
+        "ai-prompt-logged",
+        "ai-bulk-data-export",
+        "data-flow-to-ai",
+    }
+)
+
+__all__ = ["AUDIT_RULES", "Analyser", "MalformedInput", "SourceFile", "default_analysers"]
 
 
 def default_analysers() -> tuple[Analyser, ...]:
