@@ -1,0 +1,300 @@
+"""Throughput and p99 of 1, 2 and 4 `egressguard gateway` instances sharing one PostgreSQL.
+
+One run starts, on loopback only:
+
+- a PostgreSQL server of its own (initdb in a temporary directory, Debian's binaries) with
+  durable settings (fsync on, synchronous_commit on: the gateway's durable audit waits for each
+  commit's WAL flush, as in production);
+- the small OpenAI-compatible upstream of bench/gateway_latency.py (its own process: it answers
+  with the first 512 characters of the prompt, so answers carry tokens to restore);
+- four real gateways (`egressguard gateway --config …`, one process each) with
+  `database = "postgresql://…"`, one set of keys, detection and tokenisation on;
+
+then, `--runs` times, measures each configuration (1, 2 and 4 instances, the order rotating
+every run) for `--seconds`: `--concurrency` clients on keep-alive connections, client i sending
+to instance i mod N, each request a 2 KB shop prompt with personal data and a fresh e-mail
+address (so every request mints at least one new token and refreshes the others). Instances
+not in a configuration are idle. Reported: requests/s and p50/p99 latency, medians over runs.
+
+At the end the audit chain is verified and its record count compared with the number of
+answers the clients received (they must be equal: no record lost, no fork).
+
+The machine is shared and noisy: the load average before and after is printed.
+
+    .venv/bin/python bench/gateway_multi_instance.py               # the published numbers
+    .venv/bin/python bench/gateway_multi_instance.py --quick       # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gateway_latency import (  # bench/ is not a package: its directory is on sys.path
+    AUTH,
+    CLIENT_KEY,
+    body,
+    free_port,
+    load_average,
+    pct,
+    prompt,
+    session,
+    upstream_app,
+    wait_up,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCES = (1, 2, 4)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for version in ("17", "16", "15", "14"):
+        candidate = Path(f"/usr/lib/postgresql/{version}/bin/{name}")
+        if candidate.exists():
+            return str(candidate)
+    raise SystemExit(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
+
+
+def _as_owner(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def postgres(base: Path) -> Iterator[str]:
+    """A throwaway server with durable settings; yields its URL."""
+    data, sock = base / "data", base / "sock"
+    sock.mkdir(parents=True)
+    if os.geteuid() == 0:
+        base.chmod(0o755)
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+    initdb = [_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+    subprocess.run(_as_owner(initdb), check=True, capture_output=True)
+    port = free_port()
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c max_connections=100"
+    start = [_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
+    subprocess.run(_as_owner([*start, "-w", "-t", "60", "start"]), check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        stop = [_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+        subprocess.run(_as_owner(stop), check=False, capture_output=True)
+
+
+def serve_upstream(port: int) -> None:
+    """bench/gateway_latency.py's upstream, keeping idle connections for 10 minutes: instances
+    left idle by a configuration must not find their pooled upstream connections closed (the
+    gateway answers a request sent on a connection the upstream closed meanwhile with 502)."""
+    import uvicorn
+
+    uvicorn.run(
+        upstream_app(),
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="uvloop",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=600,
+    )
+
+
+# --- gateways -----------------------------------------------------------------------------------
+
+
+def gateway_config(directory: Path, name: str, port: int, up_port: int, database: str) -> Path:
+    path = directory / f"{name}.toml"
+    path.write_text(
+        f"""database = "{database}"
+listen = "127.0.0.1:{port}"
+state_dir = "./state"
+
+[[clients]]
+id = "bench"
+tenant = "shop1"
+key_env = "EG_BENCH_KEY"
+rate_per_minute = 100000000
+
+[[upstreams]]
+id = "local-llm"
+base_url = "http://127.0.0.1:{up_port}/v1"
+region = "local"
+
+[policy]
+default_upstream = "local-llm"
+allowed_regions = ["local", "eu"]
+default_action = "tokenize"
+
+[limits]
+max_body_bytes = 1048576
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_keys(state: Path) -> None:
+    from egressguard.gateway.vault_keys import new_key, write_key_file
+
+    state.mkdir(mode=0o700)
+    for name in ("token.key", "audit.key", "vault.key"):  # shared by every instance
+        write_key_file(state / name, [new_key()], replace=False)
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.acknowledged = 0
+        self.sequence = 0
+
+
+async def load_run(
+    urls: list[str], text: str, concurrency: int, seconds: float, tally: Tally
+) -> tuple[float, list[float]]:
+    """Requests/s and the latencies of `concurrency` clients spread over `urls`."""
+    latencies: list[float] = []
+    clients = [session(concurrency) for _ in urls]
+    try:
+        stop = time.perf_counter() + seconds
+
+        async def worker(i: int) -> None:
+            client, url = clients[i % len(urls)], urls[i % len(urls)]
+            while time.perf_counter() < stop:
+                tally.sequence += 1
+                data = body(f"Ticket {tally.sequence}: kunde{tally.sequence}@example.de\n{text}")
+                t = time.perf_counter()
+                async with client.post(url, data=data, headers=AUTH) as r:
+                    answer = await r.read()
+                    if r.status != 200:
+                        raise SystemExit(f"{url}: HTTP {r.status}: {answer[:200]!r}")
+                latencies.append(time.perf_counter() - t)
+                tally.acknowledged += 1
+
+        t = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - t
+    finally:
+        for client in clients:
+            await client.close()
+    return len(latencies) / elapsed, latencies
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> int:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["EG_BENCH_KEY"] = CLIENT_KEY
+    with postgres(tmp / "pg") as database:
+        write_keys(tmp / "state")
+        up_port = free_port()
+        procs = [subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)])]
+        ports = [free_port() for _ in range(max(INSTANCES))]
+        try:
+            wait_up(f"http://127.0.0.1:{up_port}/", procs[0], "upstream")
+            for i, port in enumerate(ports):
+                config = gateway_config(tmp, f"gw{i}", port, up_port, database)
+                cmd = [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)]
+                procs.append(subprocess.Popen(cmd, env=env, cwd=tmp, stderr=subprocess.DEVNULL))
+            for i, port in enumerate(ports):
+                wait_up(f"http://127.0.0.1:{port}/healthz", procs[i + 1], f"gateway {i}")
+            urls = [f"http://127.0.0.1:{p}/v1/chat/completions" for p in ports]
+            acknowledged = report(args, urls)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=30)
+        return check_chain(database, acknowledged)
+
+
+def report(args: argparse.Namespace, urls: list[str]) -> int:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(
+        f"# gateway, several instances on one PostgreSQL, {stamp}: Python "
+        f"{platform.python_version()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"runs={args.runs}, {args.seconds:g} s each, concurrency={args.concurrency}"
+    )
+    print(f"load average before: {load_average()}")
+    text = prompt(2)
+    tally = Tally()
+    asyncio.run(load_run(urls, text, args.concurrency, 1.0, tally))  # warm every instance
+    rates: dict[int, list[float]] = {n: [] for n in INSTANCES}
+    p50s: dict[int, list[float]] = {n: [] for n in INSTANCES}
+    p99s: dict[int, list[float]] = {n: [] for n in INSTANCES}
+    for run in range(args.runs):
+        order = INSTANCES[run % len(INSTANCES) :] + INSTANCES[: run % len(INSTANCES)]
+        for n in order:
+            rate, lat = asyncio.run(load_run(urls[:n], text, args.concurrency, args.seconds, tally))
+            rates[n].append(rate)
+            p50s[n].append(pct(lat, 0.50) * 1000)
+            p99s[n].append(pct(lat, 0.99) * 1000)
+        print(
+            f"run {run + 1}: "
+            + ", ".join(
+                f"{n}x {rates[n][-1]:.0f} req/s p99 {p99s[n][-1]:.0f} ms" for n in INSTANCES
+            ),
+            flush=True,
+        )
+    print(f"load average after: {load_average()}")
+    print()
+    print("| instances | requests/s (median) | p50 ms | p99 ms | req/s per run |")
+    print("|---|---|---|---|---|")
+    for n in INSTANCES:
+        each = " / ".join(f"{r:.0f}" for r in rates[n])
+        print(
+            f"| {n} | {statistics.median(rates[n]):.0f} | {statistics.median(p50s[n]):.1f} | "
+            f"{statistics.median(p99s[n]):.1f} | {each} |"
+        )
+    return tally.acknowledged
+
+
+def check_chain(database: str, acknowledged: int) -> int:
+    from egressguard.store.postgres import PostgresChain
+
+    with PostgresChain(database, migrate=False) as chain:
+        report = chain.verify()
+    same = "=" if report.count == acknowledged else "!="
+    print(
+        f"\naudit chain: {'ok' if report.ok else 'BROKEN: ' + str(report.reason)}, "
+        f"{report.count} records {same} {acknowledged} answers received"
+    )
+    return 0 if report.ok and report.count == acknowledged else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=5.0, help="per configuration and run")
+    p.add_argument("--quick", action="store_true", help="2 runs of 2 s")
+    p.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve_upstream is not None:
+        serve_upstream(args.serve_upstream)
+        return 0
+    if args.quick:
+        args.runs, args.seconds = 2, 2.0
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp).chmod(0o755)  # the server runs as `postgres` when this runs as root
+        return measure(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
