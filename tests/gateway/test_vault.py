@@ -423,3 +423,20 @@ def test_response_ids_link_to_a_conversation_per_tenant(vault: Vault, clock: Clo
     clock.now += 61
     assert vault.response_conversation("shop1", "resp_1") is None
     vault.purge_expired()
+
+
+def test_one_put_many_naming_a_token_twice_sees_its_own_first_binding(
+    vault: Vault, clock: Clock
+) -> None:
+    same = [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")] * 2
+    vault.put_many("shop1", [*same, VaultEntry("[EMAIL_1]", "a@example.de", "email")], 60)
+    assert vault.tokens("shop1", "c") == ["[EMAIL_1]"]
+    clash = [VaultEntry("[EMAIL_2]", "b@example.de", "email"), VaultEntry("[EMAIL_2]", "x", "e")]
+    with pytest.raises(TokenCollision):
+        vault.put_many("shop1", clash, 60)
+    assert vault.get("shop1", "[EMAIL_2]") is None
+    vault.put_many("shop1", [same[0], VaultEntry("[EMAIL_3]", "c@example.de", "email")], 90)
+    clock.now += 61
+    assert vault.get("shop1", "[EMAIL_1]") == "a@example.de"  # refreshed to 90 s
+    clock.now += 30
+    assert vault.tokens("shop1", "c") == [] and vault.get("shop1", "[EMAIL_3]") is None

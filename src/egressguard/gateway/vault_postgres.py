@@ -87,6 +87,11 @@ _SELECT_ENTRY = (
     "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
     "WHERE tenant = %s AND token = %s"
 )
+_SELECT_ENTRIES = (
+    "SELECT token, key_id, nonce, ciphertext, expires_at, conversation FROM vault "
+    "WHERE tenant = %s AND token = ANY(%s)"
+)
+_REFRESH = "UPDATE vault SET expires_at = %s, conversation = %s WHERE tenant = %s AND token = %s"
 _UPSERT = (
     "INSERT INTO vault (tenant, token, key_id, nonce, ciphertext, category, subject, "
     "created_at, expires_at, conversation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -133,6 +138,62 @@ def upgrade(conn: Conn) -> None:
                 raise VaultError(f"vault schema {row[0]} is newer than this program")
         for statement in _SCHEMA:
             conn.execute(statement)
+
+
+class _Plan:
+    """The writes of one ``put_many``, decided in memory after one read of the stored entries,
+    entry by entry as SqliteVault decides them (a token seen twice sees its first binding)."""
+
+    def __init__(
+        self,
+        cipher: _Cipher,
+        tenant: str,
+        now: float,
+        expires: float | None,
+        stored: dict[str, tuple[Any, ...]],
+    ) -> None:
+        self._cipher, self._tenant, self._now, self._expires = cipher, tenant, now, expires
+        self._stored = stored  # token -> (key_id, nonce, ciphertext, expires_at, conversation)
+        self._live: dict[str, list[Any]] = {}  # token -> [value, conversation, expires_at]
+        self.fresh: dict[str, list[Any]] = {}  # token -> the row to insert
+        self.touched: set[str] = set()  # stored live tokens whose TTL/conversation change
+
+    def _known(self, token: str) -> list[Any] | None:
+        if token in self._live:
+            return self._live[token]
+        row = self._stored.get(token)
+        if row is None or (row[3] is not None and row[3] <= self._now):
+            return None
+        value = self._cipher.decrypt(row[0], bytes(row[1]), bytes(row[2]), self._tenant, token)
+        self._live[token] = [value, row[4], row[3]]
+        return self._live[token]
+
+    def add(self, entry: VaultEntry) -> None:
+        known = self._known(entry.token)
+        if known is not None:
+            value, theirs, old_expires = known
+            ours = entry.conversation
+            if value != entry.value or (theirs is not None and ours is not None and theirs != ours):
+                raise TokenCollision(self._tenant, entry.token)
+            expires = self._expires
+            known[1] = theirs if theirs is not None else ours
+            known[2] = None if old_expires is None or expires is None else max(old_expires, expires)
+            if entry.token not in self.fresh:
+                self.touched.add(entry.token)
+            return
+        kid = self._cipher.current_id
+        nonce, blob = self._cipher.encrypt(self._tenant, entry.token, entry.value)
+        subject = self._cipher.subject(kid, self._tenant, entry.value)
+        self.fresh[entry.token] = [self._tenant, entry.token, kid, nonce, blob, entry.category]
+        self.fresh[entry.token] += [subject, self._now]
+        self._live[entry.token] = [entry.value, entry.conversation, self._expires]
+
+    def fresh_rows(self) -> list[list[Any]]:
+        # the row's last columns: expires_at and conversation, as the entry's last use left them
+        return [[*row, self._live[t][2], self._live[t][1]] for t, row in self.fresh.items()]
+
+    def refresh_rows(self) -> list[tuple[Any, ...]]:
+        return [(self._live[t][2], self._live[t][1], self._tenant, t) for t in sorted(self.touched)]
 
 
 class PostgresVault:
@@ -198,61 +259,25 @@ class PostgresVault:
     def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
         now = self._clock()
         expires = _expiry(now, ttl_s)
-        kid = self._cipher.current_id
         todo = list(entries)
         if not todo:
             return
-        locks = sorted({_token_lock(tenant, entry.token) for entry in todo})
+        tokens = sorted({entry.token for entry in todo})
+        locks = sorted({_token_lock(tenant, token) for token in tokens})
         with self._conn() as conn, conn.transaction():
             conn.execute(
                 "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int4[]) AS k",
                 (_TOKEN_LOCK_CLASS, locks),
             )
+            rows = conn.execute(_SELECT_ENTRIES, (tenant, tokens)).fetchall()
+            plan = _Plan(self._cipher, tenant, now, expires, {str(r[0]): r[1:] for r in rows})
             for entry in todo:
-                self._put_one(conn, tenant, entry, kid, now, expires)
-
-    def _put_one(
-        self,
-        conn: Conn,
-        tenant: str,
-        entry: VaultEntry,
-        kid: str,
-        now: float,
-        expires: float | None,
-    ) -> None:
-        existing = conn.execute(_SELECT_ENTRY, (tenant, entry.token)).fetchone()
-        if existing is not None and (existing[3] is None or existing[3] > now):
-            old_kid, old_nonce, old_blob, old_expires, theirs = existing
-            old = self._cipher.decrypt(
-                old_kid, bytes(old_nonce), bytes(old_blob), tenant, entry.token
-            )
-            ours = entry.conversation
-            if old != entry.value or (theirs is not None and ours is not None and theirs != ours):
-                raise TokenCollision(tenant, entry.token)
-            keep = None if old_expires is None or expires is None else max(old_expires, expires)
-            conn.execute(
-                "UPDATE vault SET expires_at = %s, conversation = %s "
-                "WHERE tenant = %s AND token = %s",
-                (keep, theirs if theirs is not None else ours, tenant, entry.token),
-            )
-            return
-        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
-        subject = self._cipher.subject(kid, tenant, entry.value)
-        conn.execute(
-            _UPSERT,
-            (
-                tenant,
-                entry.token,
-                kid,
-                nonce,
-                blob,
-                entry.category,
-                subject,
-                now,
-                expires,
-                entry.conversation,
-            ),
-        )
+                plan.add(entry)
+            with conn.cursor() as cur:
+                if plan.fresh:
+                    cur.executemany(_UPSERT, plan.fresh_rows())
+                if plan.touched:
+                    cur.executemany(_REFRESH, plan.refresh_rows())
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, tenant: str, token: str, *, conversation: str | None = None) -> str | None:
