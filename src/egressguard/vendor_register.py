@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from egressguard.errors import ConfigError
 
 _VENDOR_KEYS = frozenset(
@@ -61,6 +59,8 @@ class Register:
 
 
 def parse_register(text: str, source: str) -> Register:
+    import yaml  # only when a register is given: the audit's start-up does not pay for it
+
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
