@@ -9,15 +9,18 @@ One run starts, on loopback only:
   with the first 512 characters of the prompt, so answers carry tokens to restore);
 - four real gateways (`egressguard gateway --config …`, one process each) with
   `database = "postgresql://…"`, one set of keys, detection and tokenisation on;
+- a fifth gateway on its own SQLite state directory (no `database`): the single-instance
+  default, measured alongside as the baseline;
 
-then, `--runs` times, measures each configuration (1, 2 and 4 instances, the order rotating
-every run) for `--seconds`: `--concurrency` clients on keep-alive connections, client i sending
-to instance i mod N, each request a 2 KB shop prompt with personal data and a fresh e-mail
-address (so every request mints at least one new token and refreshes the others). Instances
-not in a configuration are idle. Reported: requests/s and p50/p99 latency, medians over runs.
+then, `--runs` times, measures each configuration (1 SQLite, 1, 2 and 4 PostgreSQL instances,
+the order rotating every run) for `--seconds`: `--concurrency` clients on keep-alive
+connections, client i sending to instance i mod N, each request a 2 KB shop prompt with
+personal data and a fresh e-mail address (so every request mints at least one new token and
+refreshes the others). Instances not in a configuration are idle. Reported: requests/s and
+p50/p99 latency, medians over runs.
 
-At the end the audit chain is verified and its record count compared with the number of
-answers the clients received (they must be equal: no record lost, no fork).
+At the end both audit chains are verified and their record counts compared with the number
+of answers the clients received (they must be equal: no record lost, no fork).
 
 The machine is shared and noisy: the load average before and after is printed.
 
@@ -120,11 +123,13 @@ def serve_upstream(port: int) -> None:
 # --- gateways -----------------------------------------------------------------------------------
 
 
-def gateway_config(directory: Path, name: str, port: int, up_port: int, database: str) -> Path:
+def gateway_config(
+    directory: Path, name: str, port: int, up_port: int, database: str | None
+) -> Path:
     path = directory / f"{name}.toml"
+    first = f'database = "{database}"\n' if database else ""
     path.write_text(
-        f"""database = "{database}"
-listen = "127.0.0.1:{port}"
+        f"""{first}listen = "127.0.0.1:{port}"
 state_dir = "./state"
 
 [[clients]]
@@ -204,27 +209,37 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
     env["EG_BENCH_KEY"] = CLIENT_KEY
     with postgres(tmp / "pg") as database:
         write_keys(tmp / "state")
+        (tmp / "sqlite").mkdir()
         up_port = free_port()
         procs = [subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)])]
-        ports = [free_port() for _ in range(max(INSTANCES))]
+        ports = [free_port() for _ in range(max(INSTANCES) + 1)]  # the last: SQLite baseline
         try:
             wait_up(f"http://127.0.0.1:{up_port}/", procs[0], "upstream")
             for i, port in enumerate(ports):
-                config = gateway_config(tmp, f"gw{i}", port, up_port, database)
+                sqlite = i == max(INSTANCES)
+                where = tmp / "sqlite" if sqlite else tmp
+                config = gateway_config(
+                    where, f"gw{i}", port, up_port, None if sqlite else database
+                )
                 cmd = [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)]
-                procs.append(subprocess.Popen(cmd, env=env, cwd=tmp, stderr=subprocess.DEVNULL))
+                procs.append(subprocess.Popen(cmd, env=env, cwd=where, stderr=subprocess.DEVNULL))
             for i, port in enumerate(ports):
                 wait_up(f"http://127.0.0.1:{port}/healthz", procs[i + 1], f"gateway {i}")
             urls = [f"http://127.0.0.1:{p}/v1/chat/completions" for p in ports]
-            acknowledged = report(args, urls)
+            targets = {f"{n}": urls[:n] for n in INSTANCES}
+            targets = {"1 SQLite": urls[-1:], **targets}
+            tallies = report(args, targets)
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=30)
-        return check_chain(database, acknowledged)
+        sqlite_chain = tmp / "sqlite" / "state" / "audit.sqlite3"
+        return check_chains(database, sqlite_chain, tallies)
 
 
-def report(args: argparse.Namespace, urls: list[str]) -> int:
+def report(args: argparse.Namespace, targets: dict[str, list[str]]) -> dict[str, Tally]:
+    """Measure every target (label -> instance URLs) `args.runs` times, the order rotating;
+    print the table; the answers received, per backend."""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(
         f"# gateway, several instances on one PostgreSQL, {stamp}: Python "
@@ -233,49 +248,60 @@ def report(args: argparse.Namespace, urls: list[str]) -> int:
     )
     print(f"load average before: {load_average()}")
     text = prompt(2)
-    tally = Tally()
-    asyncio.run(load_run(urls, text, args.concurrency, 1.0, tally))  # warm every instance
-    rates: dict[int, list[float]] = {n: [] for n in INSTANCES}
-    p50s: dict[int, list[float]] = {n: [] for n in INSTANCES}
-    p99s: dict[int, list[float]] = {n: [] for n in INSTANCES}
+    tallies = {"postgresql": Tally(), "sqlite": Tally()}
+
+    def tally(label: str) -> Tally:
+        return tallies["sqlite" if "SQLite" in label else "postgresql"]
+
+    for label, urls in targets.items():  # warm every instance
+        asyncio.run(load_run(urls, text, args.concurrency, 1.0, tally(label)))
+    labels = list(targets)
+    rates: dict[str, list[float]] = {k: [] for k in labels}
+    p50s: dict[str, list[float]] = {k: [] for k in labels}
+    p99s: dict[str, list[float]] = {k: [] for k in labels}
     for run in range(args.runs):
-        order = INSTANCES[run % len(INSTANCES) :] + INSTANCES[: run % len(INSTANCES)]
-        for n in order:
-            rate, lat = asyncio.run(load_run(urls[:n], text, args.concurrency, args.seconds, tally))
-            rates[n].append(rate)
-            p50s[n].append(pct(lat, 0.50) * 1000)
-            p99s[n].append(pct(lat, 0.99) * 1000)
-        print(
-            f"run {run + 1}: "
-            + ", ".join(
-                f"{n}x {rates[n][-1]:.0f} req/s p99 {p99s[n][-1]:.0f} ms" for n in INSTANCES
-            ),
-            flush=True,
-        )
+        order = labels[run % len(labels) :] + labels[: run % len(labels)]
+        for label in order:
+            rate, lat = asyncio.run(
+                load_run(targets[label], text, args.concurrency, args.seconds, tally(label))
+            )
+            rates[label].append(rate)
+            p50s[label].append(pct(lat, 0.50) * 1000)
+            p99s[label].append(pct(lat, 0.99) * 1000)
+        each = ", ".join(f"{k}: {rates[k][-1]:.0f} req/s p99 {p99s[k][-1]:.0f} ms" for k in labels)
+        print(f"run {run + 1}: {each}", flush=True)
     print(f"load average after: {load_average()}")
     print()
     print("| instances | requests/s (median) | p50 ms | p99 ms | req/s per run |")
     print("|---|---|---|---|---|")
-    for n in INSTANCES:
-        each = " / ".join(f"{r:.0f}" for r in rates[n])
+    for label in labels:
+        each = " / ".join(f"{r:.0f}" for r in rates[label])
         print(
-            f"| {n} | {statistics.median(rates[n]):.0f} | {statistics.median(p50s[n]):.1f} | "
-            f"{statistics.median(p99s[n]):.1f} | {each} |"
+            f"| {label} | {statistics.median(rates[label]):.0f} | "
+            f"{statistics.median(p50s[label]):.1f} | {statistics.median(p99s[label]):.1f} | "
+            f"{each} |"
         )
-    return tally.acknowledged
+    return tallies
 
 
-def check_chain(database: str, acknowledged: int) -> int:
+def check_chains(database: str, sqlite_chain: Path, tallies: dict[str, Tally]) -> int:
+    """Both audit chains verify, and each holds exactly one record per answer received."""
     from egressguard.store.postgres import PostgresChain
+    from egressguard.store.sqlite import SqliteChain
 
-    with PostgresChain(database, migrate=False) as chain:
-        report = chain.verify()
-    same = "=" if report.count == acknowledged else "!="
-    print(
-        f"\naudit chain: {'ok' if report.ok else 'BROKEN: ' + str(report.reason)}, "
-        f"{report.count} records {same} {acknowledged} answers received"
-    )
-    return 0 if report.ok and report.count == acknowledged else 1
+    failed = 0
+    for name, chain in (
+        ("postgresql", PostgresChain(database, migrate=False)),
+        ("sqlite", SqliteChain(sqlite_chain, readonly=True)),
+    ):
+        with chain:
+            verdict = chain.verify()
+        received = tallies[name].acknowledged
+        same = "=" if verdict.count == received else "!="
+        state = "ok" if verdict.ok else f"BROKEN: {verdict.reason}"
+        print(f"audit chain ({name}): {state}, {verdict.count} records {same} {received} answers")
+        failed += not verdict.ok or verdict.count != received
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
