@@ -89,7 +89,7 @@ _SELECT_ENTRY = (
 )
 _SELECT_ENTRIES = (
     "SELECT token, key_id, nonce, ciphertext, expires_at, conversation FROM vault "
-    "WHERE tenant = %s AND token = ANY(%s)"
+    "WHERE tenant = %s AND token = ANY(%s::text[])"
 )
 _REFRESH = "UPDATE vault SET expires_at = %s, conversation = %s WHERE tenant = %s AND token = %s"
 _UPSERT = (
@@ -219,6 +219,10 @@ class PostgresVault:
                 min_size=1,
                 max_size=pool_size,
                 configure=_configure,
+                # No server-side prepared statements: their generic plans, made before autovacuum
+                # first analyzed a new table, scanned the whole vault for `token = ANY(…)`, so
+                # put_many grew linearly with it (5 -> 28 ms at 30,000 entries; flat without).
+                kwargs={"prepare_threshold": None},
                 open=True,
                 timeout=timeout_s,
             )
@@ -331,7 +335,8 @@ class PostgresVault:
         subjects = self._cipher.subjects(tenant, value)
         with self._conn() as conn, conn.transaction():
             cur = conn.execute(
-                "DELETE FROM vault WHERE tenant = %s AND subject = ANY(%s)", (tenant, subjects)
+                "DELETE FROM vault WHERE tenant = %s AND subject = ANY(%s::bytea[])",
+                (tenant, subjects),
             )
             return cur.rowcount
 
