@@ -55,11 +55,13 @@ from egressguard.sqlite_wal import enable_wal
 
 __all__ = [
     "Binding",
+    "Cipher",
     "Keyring",
     "SqliteVault",
     "TokenCollision",
     "Vault",
     "VaultEntry",
+    "expiry",
     "normalise_subject",
 ]
 
@@ -142,8 +144,9 @@ def _aad(tenant: str, token: str) -> bytes:
     return json.dumps([_AAD_LABEL, tenant, token], separators=(",", ":")).encode("utf-8")
 
 
-class _Cipher:
-    """The keyring turned into AEADs and subject-digest keys, by key id."""
+class Cipher:
+    """The keyring turned into AEADs and subject-digest keys, by key id (every vault backend
+    encrypts and digests through it, so their rows are interchangeable)."""
 
     def __init__(self, keyring: Keyring) -> None:
         keys = keyring.keys()
@@ -212,7 +215,8 @@ _CONVERSATION_INDEX = (
 )
 
 
-def _expiry(now: float, ttl_s: int | None) -> float | None:
+def expiry(now: float, ttl_s: int | None) -> float | None:
+    """When an entry written at ``now`` with ``ttl_s`` expires (``None``: never)."""
     if ttl_s is None:
         return None
     if ttl_s <= 0:
@@ -243,7 +247,7 @@ class SqliteVault:
         busy_timeout_s: float = 30.0,
     ) -> None:
         self.path = Path(path)
-        self._cipher = _Cipher(keyring)
+        self._cipher = Cipher(keyring)
         self._clock = clock
         self._lock = threading.Lock()
         try:
@@ -308,7 +312,7 @@ class SqliteVault:
 
     def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
         now = self._clock()
-        expires = _expiry(now, ttl_s)
+        expires = expiry(now, ttl_s)
         kid = self._cipher.current_id
         with self._write() as conn:
             for entry in entries:
@@ -393,7 +397,7 @@ class SqliteVault:
             conn.execute(
                 "INSERT OR REPLACE INTO vault_responses (tenant, response_id, conversation, "
                 "expires_at) VALUES (?, ?, ?, ?)",
-                (tenant, response_id, conversation, _expiry(now, ttl_s)),
+                (tenant, response_id, conversation, expiry(now, ttl_s)),
             )
 
     def response_conversation(self, tenant: str, response_id: str) -> str | None:

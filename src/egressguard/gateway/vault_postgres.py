@@ -20,8 +20,7 @@ Schema migrations are applied by ``upgrade`` (idempotent, under the advisory loc
 chain's migration takes too, as both create ``egressguard_schema``); the gateway runs it on
 start and ``egressguard db upgrade`` runs it on demand.
 
-Shared with vault.py (imported while it is being edited elsewhere; private for now):
-``_Cipher`` and ``_expiry``.
+The encryption, digests and TTL arithmetic are vault.py's (``Cipher``, ``expiry``), shared.
 """
 
 from __future__ import annotations
@@ -38,10 +37,10 @@ from psycopg_pool import ConnectionPool
 from egressguard.errors import VaultError
 from egressguard.gateway.tokens import Binding
 from egressguard.gateway.vault import (
+    Cipher,
     TokenCollision,
     VaultEntry,
-    _Cipher,
-    _expiry,
+    expiry,
 )
 from egressguard.gateway.vault_keys import Keyring
 
@@ -146,7 +145,7 @@ class _Plan:
 
     def __init__(
         self,
-        cipher: _Cipher,
+        cipher: Cipher,
         tenant: str,
         now: float,
         expires: float | None,
@@ -211,7 +210,7 @@ class PostgresVault:
         timeout_s: float = 30.0,
     ) -> None:
         self.where = redact_dsn(dsn)
-        self._cipher = _Cipher(keyring)
+        self._cipher = Cipher(keyring)
         self._clock = clock
         try:
             self._pool: ConnectionPool[Conn] = ConnectionPool(
@@ -262,7 +261,7 @@ class PostgresVault:
 
     def put_many(self, tenant: str, entries: Iterable[VaultEntry], ttl_s: int | None) -> None:
         now = self._clock()
-        expires = _expiry(now, ttl_s)
+        expires = expiry(now, ttl_s)
         todo = list(entries)
         if not todo:
             return
@@ -310,7 +309,7 @@ class PostgresVault:
     def link_response(
         self, tenant: str, response_id: str, conversation: str, ttl_s: int | None
     ) -> None:
-        expires = _expiry(self._clock(), ttl_s)
+        expires = expiry(self._clock(), ttl_s)
         with self._conn() as conn, conn.transaction():
             conn.execute(
                 "INSERT INTO vault_responses (tenant, response_id, conversation, expires_at) "
