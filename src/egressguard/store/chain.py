@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from egressguard.errors import ChainError
 
 CHAIN_VERSION = 1
 GENESIS_HASH = "0" * 64
@@ -195,3 +197,47 @@ def verify(records: Iterable[Record], *, anchor: tuple[int, str] | None = None) 
             False, count, anchor[0], f"anchored record {anchor[0]} is missing", prev
         )
     return VerifyReport(True, count, None, "", prev)
+
+
+# --- what every backend does with its stored rows ---------------------------------------------
+
+
+def payload_tenant(record: Record) -> str | None:
+    """The tenant named inside the record's payload (what the tenant index column must equal)."""
+    try:
+        tenant = record.payload().get("tenant")
+    except ValueError:
+        return None
+    return tenant if isinstance(tenant, str) else None
+
+
+def tenant_records(records: Iterable[Record], tenant: str | None) -> Iterator[Record]:
+    """`records` read by the tenant index column, checked once more against each payload."""
+    for record in records:
+        if tenant is not None and payload_tenant(record) != tenant:
+            raise ChainError(f"record {record.seq}: tenant column does not match its payload")
+        yield record
+
+
+def verify_stored(
+    rows: Iterable[tuple[Record, object]], missing_guards: Callable[[], list[str]]
+) -> VerifyReport:
+    """`verify` over (record, stored tenant column) rows, plus the backend's own checks: the
+    tenant column matches each payload, and no append-only guard was dropped."""
+    mismatch: list[int] = []
+
+    def checked() -> Iterator[Record]:
+        for record, column in rows:
+            if not mismatch and column != payload_tenant(record):
+                mismatch.append(record.seq)
+            yield record
+
+    report = verify(checked())
+    missing = missing_guards()
+    if report.ok and missing:
+        why = f"append-only triggers are missing: {', '.join(missing)}"
+        return VerifyReport(False, report.count, None, why, report.head_hash)
+    if mismatch and (report.first_bad_seq is None or mismatch[0] < report.first_bad_seq):
+        why = "tenant column does not match the payload"
+        return VerifyReport(False, report.count, mismatch[0], why, report.head_hash)
+    return report

@@ -21,7 +21,14 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from egressguard.errors import ChainError
-from egressguard.store.chain import GENESIS_HASH, Record, VerifyReport, seal, verify
+from egressguard.store.chain import (
+    GENESIS_HASH,
+    Record,
+    VerifyReport,
+    seal,
+    tenant_records,
+    verify_stored,
+)
 
 SCHEMA_VERSION = 1
 CHAIN_LOCK_ID = 0x4547_4348  # "EGCH": the advisory lock that serialises appends
@@ -81,14 +88,6 @@ def _utc_now() -> datetime:
 def _row_record(row: Sequence[Any]) -> Record:
     v, seq, ts, prev, payload, digest = row[:6]
     return Record(int(v), int(seq), str(ts), str(prev), str(payload), str(digest))
-
-
-def _payload_tenant(record: Record) -> str | None:
-    try:
-        tenant = record.payload().get("tenant")
-    except ValueError:
-        return None
-    return tenant if isinstance(tenant, str) else None
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -176,11 +175,8 @@ class PostgresChain:
             raise ChainError(f"cannot read the audit chain at {self._where}: {exc}") from exc
 
     def records(self, tenant: str | None = None, since_seq: int = 0) -> Iterator[Record]:
-        for row in self._rows(tenant, since_seq):
-            record = _row_record(row)
-            if tenant is not None and _payload_tenant(record) != tenant:
-                raise ChainError(f"record {record.seq}: tenant column does not match its payload")
-            yield record
+        rows = self._rows(tenant, since_seq)
+        return tenant_records((_row_record(row) for row in rows), tenant)
 
     def head(self) -> Record | None:
         try:
@@ -193,24 +189,8 @@ class PostgresChain:
         return _row_record(row) if row else None
 
     def verify(self) -> VerifyReport:
-        mismatch: list[int] = []
-
-        def checked() -> Iterator[Record]:
-            for row in self._rows(None, 0):
-                record = _row_record(row)
-                if not mismatch and row[6] != _payload_tenant(record):
-                    mismatch.append(record.seq)
-                yield record
-
-        report = verify(checked())
-        missing = self.missing_guards()
-        if report.ok and missing:
-            why = f"append-only triggers are missing: {', '.join(missing)}"
-            return VerifyReport(False, report.count, None, why, report.head_hash)
-        if mismatch and (report.first_bad_seq is None or mismatch[0] < report.first_bad_seq):
-            why = "tenant column does not match the payload"
-            return VerifyReport(False, report.count, mismatch[0], why, report.head_hash)
-        return report
+        rows = ((_row_record(row), row[6]) for row in self._rows(None, 0))
+        return verify_stored(rows, self.missing_guards)
 
     def missing_guards(self) -> list[str]:
         try:

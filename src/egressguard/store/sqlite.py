@@ -24,7 +24,14 @@ from typing import Any
 
 from egressguard.errors import ChainError
 from egressguard.sqlite_wal import enable_wal
-from egressguard.store.chain import GENESIS_HASH, Record, VerifyReport, seal, verify
+from egressguard.store.chain import (
+    GENESIS_HASH,
+    Record,
+    VerifyReport,
+    seal,
+    tenant_records,
+    verify_stored,
+)
 from egressguard.store.sink import ChainSink
 
 __all__ = ["ChainSink", "SqliteChain"]
@@ -84,14 +91,6 @@ def _row_record(row: tuple[object, ...]) -> Record:
     return Record(
         _as_int(v), _as_int(seq), _as_text(ts), _as_text(prev), _as_text(payload), _as_text(digest)
     )
-
-
-def _payload_tenant(record: Record) -> str | None:
-    try:
-        tenant = record.payload().get("tenant")
-    except ValueError:
-        return None
-    return tenant if isinstance(tenant, str) else None
 
 
 class SqliteChain:
@@ -228,11 +227,8 @@ class SqliteChain:
 
     def records(self, tenant: str | None = None, since_seq: int = 0) -> Iterator[Record]:
         """Records in ``seq`` order; with ``tenant``, only that tenant's (checked twice)."""
-        for row in self._rows(tenant, since_seq):
-            record = _row_record(row)
-            if tenant is not None and _payload_tenant(record) != tenant:
-                raise ChainError(f"record {record.seq}: tenant column does not match its payload")
-            yield record
+        rows = self._rows(tenant, since_seq)
+        return tenant_records((_row_record(row) for row in rows), tenant)
 
     def head(self) -> Record | None:
         try:
@@ -246,24 +242,8 @@ class SqliteChain:
 
     def verify(self) -> VerifyReport:
         """Verify every record, and that the tenant index column matches each payload."""
-        mismatch: list[int] = []
-
-        def checked() -> Iterator[Record]:
-            for row in self._rows(None, 0):
-                record = _row_record(row)
-                if not mismatch and row[6] != _payload_tenant(record):
-                    mismatch.append(record.seq)
-                yield record
-
-        report = verify(checked())
-        missing = self.missing_guards()
-        if report.ok and missing:
-            why = f"append-only triggers are missing: {', '.join(missing)}"
-            return VerifyReport(False, report.count, None, why, report.head_hash)
-        if mismatch and (report.first_bad_seq is None or mismatch[0] < report.first_bad_seq):
-            why = "tenant column does not match the payload"
-            return VerifyReport(False, report.count, mismatch[0], why, report.head_hash)
-        return report
+        rows = ((_row_record(row), row[6]) for row in self._rows(None, 0))
+        return verify_stored(rows, self.missing_guards)
 
     def missing_guards(self) -> list[str]:
         """The append-only triggers that are not in the database (dropped by someone)."""
