@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from egressguard.cli.outputs import add_output_args, err, exit_code, write_reports
+from egressguard.cli.outputs import add_output_args, err, exit_code, read_reports, write_reports
 from egressguard.config import parse_fail_on
-from egressguard.errors import ConfigError, EvidenceInputError
+from egressguard.errors import ConfigError
 from egressguard.model import ScanResult
 from egressguard.runtime.traffic import Persona
 
@@ -97,20 +97,9 @@ def run_logs(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from egressguard.report.json_report import parse
     from egressguard.report.merge import merge_results
 
-    results = []
-    for path in args.reports:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EvidenceInputError(f"{path}: cannot read: {exc}") from exc
-        try:
-            results.append(parse(text))
-        except EvidenceInputError as exc:
-            raise EvidenceInputError(f"{path}: {exc}") from exc
-    return _finish(args, merge_results(results))
+    return _finish(args, merge_results(read_reports(args.reports)))
 
 
 def load_persona(path: Path) -> Persona:
