@@ -18,7 +18,7 @@ from egressguard.audit.analysers import AUDIT_RULES, MalformedInput, default_ana
 from egressguard.audit.analysers.base import Analyser, SourceFile
 from egressguard.audit.classify import classify
 from egressguard.audit.excerpt import excerpt, mask_line
-from egressguard.audit.inventory import LocatedSite, integrations, site_hits, transfer_remediation
+from egressguard.audit.inventory import LocatedSite, integrations, site_hits
 from egressguard.audit.prefilter import Prefilter, build
 from egressguard.audit.project import Project
 from egressguard.audit.suppress import InlineSuppression, find_suppressions
@@ -26,9 +26,7 @@ from egressguard.audit.vendor_checks import VENDOR_RULES, vendor_hits
 from egressguard.catalog import Catalog, load_catalog
 from egressguard.config import AuditSettings
 from egressguard.errors import ConfigError, SourceError
-from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.model import (
-    Confidence,
     DataCategory,
     Exposure,
     Finding,
@@ -269,32 +267,12 @@ class _Scan:
             self.out.findings.append(finding)
 
     def _finding(self, f: SourceFile, hit: Hit, occurrence: int) -> Finding:
-        meta = self.catalog.rule(hit.rule)
-        severity = self.settings.severity_overrides.get(
-            hit.rule, hit.severity if hit.severity is not None else meta.severity
-        )
-        fp = fingerprint(hit.rule, f.rel, hit.key, occurrence)
-        remediation = meta.remediation
-        if hit.rule == "ai-transfer-third-country" and hit.provider:
-            remediation = transfer_remediation(hit.provider, self.catalog, meta.remediation)
-        return Finding(
-            id=finding_id(fp),
-            rule=hit.rule,
-            kind=meta.kind,
-            severity=severity,
-            confidence=hit.confidence if hit.confidence is not None else Confidence.MEDIUM,
-            file=f.rel,
-            line=hit.line,
-            message=hit.message,
+        return self.catalog.finding(
+            hit,
+            f.rel,
+            occurrence,
+            severity=self.settings.severity_overrides.get(hit.rule),
             evidence=mask_line(hit.evidence, self.catalog),
-            remediation=remediation,
-            frameworks=meta.frameworks,
-            fingerprint=fp,
-            provider=hit.provider,
-            host=hit.host,
-            region=hit.region,
-            data_categories=tuple(sorted(set(hit.data_categories) | set(meta.data_categories))),
-            trace=hit.trace,
             excerpt=excerpt(f, hit.line, self.catalog),
         )
 

@@ -82,11 +82,6 @@ def site_hits(
     )
 
 
-def transfer_remediation(provider_id: str, catalog: Catalog, default: str) -> str:
-    provider = catalog.provider(provider_id)
-    return provider.eu_remediation if provider.eu_option and provider.eu_remediation else default
-
-
 def integrations(located: Iterable[LocatedSite], catalog: Catalog) -> tuple[Integration, ...]:
     """Call sites grouped by (provider, host, runs_in), with every location and feature."""
     groups: dict[tuple[str, str, RunsIn], list[LocatedSite]] = {}

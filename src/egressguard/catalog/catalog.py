@@ -20,7 +20,16 @@ from egressguard.catalog.schema import (
     Widget,
 )
 from egressguard.errors import CatalogError
-from egressguard.model import ProviderInfo, Region, RuleInfo
+from egressguard.fingerprints import finding_id, fingerprint
+from egressguard.model import (
+    Confidence,
+    Finding,
+    Hit,
+    ProviderInfo,
+    Region,
+    RuleInfo,
+    Severity,
+)
 
 # A host-like token: a dotted name, a single label, or a bracketed IPv6 address, with an optional
 # port, not glued to surrounding name characters (so "x.api.openai.com" is one token, not two).
@@ -82,6 +91,51 @@ class Catalog:
             return self._by_id[provider_id]
         except KeyError:
             raise CatalogError(f"{provider_id}: no such provider in the catalogue") from None
+
+    def finding(
+        self,
+        hit: Hit,
+        file: str,
+        occurrence: int,
+        *,
+        severity: Severity | None = None,
+        message: str | None = None,
+        evidence: str | None = None,
+        excerpt: tuple[tuple[int, str], ...] = (),
+    ) -> Finding:
+        """A hit as a finding: the rule's metadata, the fingerprint (rule, file, key, n), and
+        for a non-EU transfer the provider's EU option as the remediation when it has one.
+        `message`/`evidence` replace the hit's (already masked by the caller)."""
+        meta = self.rule(hit.rule)
+        fp = fingerprint(hit.rule, file, hit.key, occurrence)
+        return Finding(
+            id=finding_id(fp),
+            rule=hit.rule,
+            kind=meta.kind,
+            severity=severity or (hit.severity if hit.severity is not None else meta.severity),
+            confidence=hit.confidence if hit.confidence is not None else Confidence.MEDIUM,
+            file=file,
+            line=hit.line,
+            message=hit.message if message is None else message,
+            evidence=hit.evidence if evidence is None else evidence,
+            remediation=self._remediation(hit, meta.remediation),
+            frameworks=meta.frameworks,
+            fingerprint=fp,
+            provider=hit.provider,
+            host=hit.host,
+            region=hit.region,
+            data_categories=tuple(sorted(set(hit.data_categories) | set(meta.data_categories))),
+            trace=hit.trace,
+            excerpt=excerpt,
+        )
+
+    def _remediation(self, hit: Hit, default: str) -> str:
+        if hit.rule != "ai-transfer-third-country" or not hit.provider:
+            return default
+        provider = next((p for p in self.providers if p.id == hit.provider), None)
+        if provider is not None and provider.eu_option and provider.eu_remediation:
+            return provider.eu_remediation
+        return default
 
     def rule_info(self, rule_id: str) -> RuleInfo:
         """A rule's metadata as results carry it (so reporters need not import the catalogue)."""

@@ -24,12 +24,10 @@ from pathlib import Path
 
 from egressguard import __version__
 from egressguard.catalog import Catalog, load_catalog
-from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.gateway.detect import Detector, build_detector
 from egressguard.gateway.detect.engine import lower_same_length
 from egressguard.gateway.detect.secrets import SecretFinder
 from egressguard.model import (
-    Confidence,
     Finding,
     Integration,
     Location,
@@ -116,7 +114,6 @@ def analyse_traffic(
 
 def _findings(hits: Iterable[PageHit], catalog: Catalog, scrub: _Scrub) -> list[Finding]:
     occurrences: dict[tuple[str, str, str], int] = {}
-    providers = {p.id: p for p in catalog.providers}
     out: list[Finding] = []
     for page_hit in sorted(hits, key=lambda h: (h.page, h.hit.rule, h.hit.key)):
         hit = page_hit.hit
@@ -124,33 +121,8 @@ def _findings(hits: Iterable[PageHit], catalog: Catalog, scrub: _Scrub) -> list[
         n = occurrences[(hit.rule, file, hit.key)] = (
             occurrences.get((hit.rule, file, hit.key), 0) + 1
         )
-        meta = catalog.rule(hit.rule)
-        fp = fingerprint(hit.rule, file, hit.key, n)
-        remediation = meta.remediation
-        provider = providers.get(hit.provider or "")
-        transfer = hit.rule == "ai-transfer-third-country" and provider is not None
-        if transfer and provider is not None and provider.eu_option and provider.eu_remediation:
-            remediation = provider.eu_remediation
         out.append(
-            Finding(
-                id=finding_id(fp),
-                rule=hit.rule,
-                kind=meta.kind,
-                severity=hit.severity if hit.severity is not None else meta.severity,
-                confidence=hit.confidence if hit.confidence is not None else Confidence.MEDIUM,
-                file=file,
-                line=hit.line,
-                message=scrub(hit.message),
-                evidence=scrub(hit.evidence),
-                remediation=remediation,
-                frameworks=meta.frameworks,
-                fingerprint=fp,
-                provider=hit.provider,
-                host=hit.host,
-                region=hit.region,
-                data_categories=tuple(sorted(set(hit.data_categories) | set(meta.data_categories))),
-                trace=hit.trace,
-            )
+            catalog.finding(hit, file, n, message=scrub(hit.message), evidence=scrub(hit.evidence))
         )
     return sorted(out, key=lambda f: (-f.severity.rank, f.file, f.line, f.rule, f.fingerprint))
 

@@ -13,7 +13,6 @@ from collections import defaultdict
 
 from egressguard import __version__
 from egressguard.catalog import Catalog, load_catalog
-from egressguard.fingerprints import finding_id, fingerprint
 from egressguard.model import (
     Confidence,
     Finding,
@@ -145,28 +144,4 @@ def _clients(clients: dict[str, Volume]) -> str:
 
 
 def _finding(file: str, hit: Hit, catalog: Catalog) -> Finding:
-    meta = catalog.rule(hit.rule)
-    fp = fingerprint(hit.rule, file, hit.key, 1)
-    remediation = meta.remediation
-    provider = next((p for p in catalog.providers if p.id == hit.provider), None)
-    eu_fix = provider is not None and provider.eu_option and provider.eu_remediation
-    if hit.rule == "ai-transfer-third-country" and eu_fix and provider is not None:
-        remediation = provider.eu_remediation
-    return Finding(
-        id=finding_id(fp),
-        rule=hit.rule,
-        kind=meta.kind,
-        severity=hit.severity if hit.severity is not None else meta.severity,
-        confidence=hit.confidence if hit.confidence is not None else Confidence.MEDIUM,
-        file=file,
-        line=hit.line,
-        message=hit.message,
-        evidence=hit.evidence,
-        remediation=remediation,
-        frameworks=meta.frameworks,
-        fingerprint=fp,
-        provider=hit.provider,
-        host=hit.host,
-        region=hit.region,
-        data_categories=tuple(sorted(set(hit.data_categories) | set(meta.data_categories))),
-    )
+    return catalog.finding(hit, file, 1)
