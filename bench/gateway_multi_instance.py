@@ -34,14 +34,12 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,47 +57,18 @@ from gateway_latency import (  # bench/ is not a package: its directory is on sy
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.pg_server import postgres_server  # noqa: E402  (needs ROOT on the path)
+
 INSTANCES = (1, 2, 4)
 
 
-# --- PostgreSQL ---------------------------------------------------------------------------------
+# --- PostgreSQL: the tests' throwaway server (tests/pg_server.py), with fsync on ---------------
 
 
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-    for version in ("17", "16", "15", "14"):
-        candidate = Path(f"/usr/lib/postgresql/{version}/bin/{name}")
-        if candidate.exists():
-            return str(candidate)
-    raise SystemExit(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
-
-
-def _as_owner(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@contextmanager
-def postgres(base: Path) -> Iterator[str]:
+def postgres(base: Path) -> AbstractContextManager[str]:
     """A throwaway server with durable settings; yields its URL."""
-    data, sock = base / "data", base / "sock"
-    sock.mkdir(parents=True)
-    if os.geteuid() == 0:
-        base.chmod(0o755)
-        shutil.chown(base, "postgres")
-        shutil.chown(sock, "postgres")
-    initdb = [_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
-    subprocess.run(_as_owner(initdb), check=True, capture_output=True)
-    port = free_port()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c max_connections=100"
-    start = [_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
-    subprocess.run(_as_owner([*start, "-w", "-t", "60", "start"]), check=True, capture_output=True)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        stop = [_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-        subprocess.run(_as_owner(stop), check=False, capture_output=True)
+    return postgres_server(base, durable=True)
 
 
 def serve_upstream(port: int) -> None:

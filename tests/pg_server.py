@@ -39,9 +39,11 @@ def _as_owner(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(base: Path) -> Iterator[str]:
-    """Start a throwaway server under `base`; yield its DSN; stop it afterwards."""
-    if os.environ.get(ENV_DSN):
+def postgres_server(base: Path, *, durable: bool = False) -> Iterator[str]:
+    """Start a throwaway server under `base`; yield its DSN; stop it afterwards.
+
+    `durable`: fsync on, as production runs it (benchmarks); the tests run with fsync off."""
+    if os.environ.get(ENV_DSN) and not durable:
         yield os.environ[ENV_DSN]
         return
     data, sock = base / "data", base / "sock"
@@ -61,16 +63,15 @@ def postgres_server(base: Path) -> Iterator[str]:
                 "trust",
                 "-E",
                 "UTF8",
-                "--no-sync",
+                *([] if durable else ["--no-sync"]),
             ]
         ),
         check=True,
         capture_output=True,
     )
     port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c max_connections=200"
-    )
+    fsync = "" if durable else " -c fsync=off"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock}{fsync} -c max_connections=200"
     subprocess.run(
         _as_owner(
             [
