@@ -8,12 +8,9 @@ the start), so it can pick values whose 24-bit tokens collide.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,84 +23,13 @@ import pytest
 from egressguard.gateway.actions import Api
 from egressguard.gateway.tokens import Tokenizer
 from egressguard.gateway.vault_keys import write_key_file
-from tests.gateway.harness import ENV, KEY_A, chat
+from tests.gateway.harness import KEY_A, chat
+from tests.gateway.processes import instance_config, instance_url, start
+from tests.gateway.processes import stop as stop_gateway
 from tests.gateway.upstream_server import ServerThread, TestUpstream
 
 SECRET = b"race-test-token-secret-32-bytes!"
 TOKEN = re.compile(r"\[EMAIL_[0-9a-f]{6,64}\]")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _config(tmp: Path, name: str, upstream: str) -> Path:
-    path = tmp / f"{name}.toml"
-    path.write_text(
-        f"""
-listen = "127.0.0.1:{_free_port()}"
-state_dir = "./state"
-
-[[clients]]
-id = "magento"
-tenant = "shop1"
-key_env = "EG_KEY_A"
-
-[[upstreams]]
-id = "eu-llm"
-base_url = "{upstream}/v1"
-region = "eu"
-timeout_s = 10
-
-[policy]
-default_upstream = "eu-llm"
-allowed_regions = ["eu"]
-default_action = "tokenize"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _url(config: Path) -> str:
-    found = re.search(r'listen = "([^"]+)"', config.read_text(encoding="utf-8"))
-    assert found is not None
-    return f"http://{found.group(1)}"
-
-
-def _start(config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env.update(ENV)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{_url(config)}/healthz", trust_env=False).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stderr.read() if proc.stderr else "died") from None
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the gateway did not come up")
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
 
 
 @contextmanager
@@ -111,15 +37,15 @@ def _gateways(tmp: Path, upstream: str, count: int) -> Iterator[list[str]]:
     state = tmp / "state"
     state.mkdir(mode=0o700)
     write_key_file(state / "token.key", [SECRET], replace=False)
-    configs = [_config(tmp, f"gw{i}", upstream) for i in range(count)]
+    configs = [instance_config(tmp, f"gw{i}", upstream) for i in range(count)]
     procs: list[subprocess.Popen[str]] = []
     try:
         for config in configs:  # one after the other: the first generates the vault key
-            procs.append(_start(config))  # noqa: PERF401 (stop the started ones on a failure)
-        yield [_url(config) for config in configs]
+            procs.append(start(config, 30))  # noqa: PERF401 (stop the started ones on a failure)
+        yield [instance_url(config) for config in configs]
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_gateway(proc)
 
 
 @pytest.fixture
@@ -234,9 +160,9 @@ def test_every_acknowledged_exchange_is_in_the_trail_after_sigkill(
     from egressguard.cli.main import run
     from egressguard.store.sqlite import SqliteChain
 
-    config = _config(tmp_path, "gw", upstream.url)  # type: ignore[attr-defined]
-    url = _url(config)
-    procs = [_start(config)]
+    config = instance_config(tmp_path, "gw", upstream.url)  # type: ignore[attr-defined]
+    url = instance_url(config)
+    procs = [start(config, 30)]
     try:
         for round_ in range(3):  # kill, restart, kill again: the chain keeps extending
             stop = threading.Event()
@@ -262,7 +188,7 @@ def test_every_acknowledged_exchange_is_in_the_trail_after_sigkill(
                 stored = {r.payload()["request_id"] for r in chain.records()}
             missing = [rid for rid in acknowledged if rid not in stored]
             assert missing == [], f"round {round_}: {len(missing)} of {len(acknowledged)} lost"
-            procs.append(_start(config))  # restart on the same state directory
+            procs.append(start(config, 30))  # restart on the same state directory
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_gateway(proc)

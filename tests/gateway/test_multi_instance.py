@@ -9,12 +9,9 @@ one set of keys, in front of one real test upstream, all on loopback (issue 7).
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,88 +22,13 @@ import httpx
 import pytest
 
 from egressguard.gateway.vault_keys import new_key, write_key_file
-from tests.gateway.harness import ENV, KEY_A, chat
+from tests.gateway.harness import KEY_A, chat
+from tests.gateway.processes import instance_config, instance_url, spawn, wait_ready
+from tests.gateway.processes import stop as stop_gateway
 from tests.gateway.upstream_server import ServerThread, TestUpstream
 from tests.store.backends import pg_dsn_for, pg_url_for
 
 TOKEN = re.compile(r"\[EMAIL_[0-9a-f]{6,64}\]")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _config(tmp: Path, name: str, upstream: str, database: str) -> Path:
-    path = tmp / f"{name}.toml"
-    path.write_text(
-        f"""
-database = "{database}"
-listen = "127.0.0.1:{_free_port()}"
-state_dir = "./state"
-
-[[clients]]
-id = "magento"
-tenant = "shop1"
-key_env = "EG_KEY_A"
-
-[[upstreams]]
-id = "eu-llm"
-base_url = "{upstream}/v1"
-region = "eu"
-timeout_s = 10
-
-[policy]
-default_upstream = "eu-llm"
-allowed_regions = ["eu"]
-default_action = "tokenize"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _url(config: Path) -> str:
-    found = re.search(r'listen = "([^"]+)"', config.read_text(encoding="utf-8"))
-    assert found is not None
-    return f"http://{found.group(1)}"
-
-
-def _spawn(config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env.update(ENV)
-    return subprocess.Popen(
-        [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_ready(proc: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stderr.read() if proc.stderr else "died") from None
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the gateway did not come up")
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
 
 
 @dataclass
@@ -118,11 +40,11 @@ class Fleet:
 
     @property
     def urls(self) -> list[str]:
-        return [_url(c) for c in self.configs]
+        return [instance_url(c) for c in self.configs]
 
     def restart(self, i: int) -> None:
-        self.procs[i] = _spawn(self.configs[i])
-        _wait_ready(self.procs[i], self.urls[i])
+        self.procs[i] = spawn(self.configs[i])
+        wait_ready(self.procs[i], self.urls[i])
 
     def request_ids(self, since_seq: int = 0) -> list[str]:
         from egressguard.store.postgres import PostgresChain
@@ -148,16 +70,16 @@ def fleet(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fle
     upstream = TestUpstream("eu")
     with ServerThread(upstream.app()) as server:
         database = pg_url_for(tmp)
-        configs = [_config(tmp, f"gw{i}", server.url, database) for i in range(2)]
-        procs = [_spawn(c) for c in configs]  # both start at once: migrations race safely
+        configs = [instance_config(tmp, f"gw{i}", server.url, database) for i in range(2)]
+        procs = [spawn(c) for c in configs]  # both start at once: migrations race safely
         try:
             for proc, config in zip(procs, configs, strict=True):
-                _wait_ready(proc, _url(config))
+                wait_ready(proc, instance_url(config))
             yield Fleet(configs, procs, pg_dsn_for(tmp), upstream)
         finally:
             upstream.stopping = True
             for proc in procs:
-                _stop(proc)
+                stop_gateway(proc)
 
 
 def _post(
