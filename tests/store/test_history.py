@@ -227,3 +227,11 @@ def test_unusable_history_warns_but_the_audit_still_reports(
     assert run(args) == 0
     assert report.is_file()
     assert "warning: scan not recorded in the history" in capsys.readouterr().err
+
+
+def test_messages_never_show_a_database_password() -> None:
+    from egressguard.store.history import display_location
+
+    shown = display_location("postgresql://eg:s3cret-pw@db.internal:5432/egressguard")
+    assert shown == "postgresql://eg:***@db.internal:5432/egressguard"
+    assert display_location("/var/lib/eg/history.sqlite") == "/var/lib/eg/history.sqlite"

@@ -82,7 +82,10 @@ def record_scan(
         err(f"egressguard: warning: scan not recorded in the history: {exc}")
         return
     if trend is None:
-        err(f"egressguard: history: first scan of this target recorded in {path}")
+        from egressguard.store.history import display_location
+
+        where = display_location(path)
+        err(f"egressguard: history: first scan of this target recorded in {where}")
         return
     new, fixed, still_open, since = trend
     err(

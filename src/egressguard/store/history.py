@@ -94,6 +94,20 @@ def is_database_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
+def display_location(location: str) -> str:
+    """A history location fit for messages: a database URL without its password."""
+    if not is_database_url(location):
+        return location
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def open_history(location: str) -> HistoryStore:
     """A `postgresql://` URL opens the PostgreSQL history; anything else is a SQLite file."""
     if is_database_url(location):
