@@ -15,6 +15,8 @@
      +-- BundleError          an evidence bundle or its signing key cannot be written or read
      |                        (a tampered bundle is a Verdict with problems, not an error)
      +-- HistoryError         the scan history cannot be opened or written
+     +-- LocalModelError      the bundled local model cannot be served (extra not installed,
+     |                        model file missing or corrupt, server would not start)
      +-- GatewayError         the gateway: configuration, vault, audit chain, upstream
           +-- GatewayConfigError   gateway.toml is invalid
           +-- VaultError           the token vault cannot be read, written or decrypted
@@ -72,6 +74,10 @@ class CrawlError(EgressGuardError):
 
 class EvidenceInputError(EgressGuardError):
     """A HAR, log or JSON report cannot be read at all (one bad entry or line is skipped)."""
+
+
+class LocalModelError(EgressGuardError):
+    """The local model server cannot run (extra missing, model file missing or corrupt)."""
 
 
 class GatewayError(EgressGuardError):

@@ -21,6 +21,7 @@ from egressguard.cli import (
     fleet_cmd,
     gateway_cmd,
     history_cmd,
+    local_model_cmd,
     report_cmd,
     runtime_cmd,
 )
@@ -64,6 +65,7 @@ def _parser() -> Parser:
     runtime_cmd.add_parsers(sub)
     crawl_cmd.add_parsers(sub)
     db_cmd.add_parsers(sub)
+    local_model_cmd.add_parsers(sub)
     return p
 
 
