@@ -237,3 +237,57 @@ def test_baseline_round_trip_suppresses_runtime_findings(tmp_path: Path) -> None
     assert second.findings == ()
     assert {s.fingerprint for s in second.suppressed} == {f.fingerprint for f in first.findings}
     assert all(s.via == "baseline" for s in second.suppressed)
+
+
+def test_config_file_applies_to_runtime_evidence(tmp_path: Path) -> None:
+    """`--config` (the audit's .egressguard.toml): custom providers are recognised in logs,
+    disabled rules leave, severity overrides and fail_on apply, as in the audit."""
+    log = tmp_path / "squid.log"
+    log.write_text(
+        (LOGS / "squid_access.log").read_text()
+        + "1795600809.000     77 10.0.4.24 TCP_TUNNEL/200 4096 CONNECT llm.acme.internal:443 "
+        "- HIER_DIRECT/10.1.2.3 -\n"
+    )
+    config = tmp_path / ".egressguard.toml"
+    config.write_text(
+        """
+fail_on = "medium"
+disable_rules = ["ai-transfer-third-country"]
+
+[severity]
+ai-endpoint = "critical"
+
+[[providers]]
+id = "acme-llm"
+name = "ACME internal LLM"
+jurisdiction = "DE"
+region = "eu"
+eu_option = true
+eu_remediation = "Already processed in the EU (own data centre): no transfer."
+keywords = ["llm.acme.internal"]
+hosts = [{ pattern = 'llm\\.acme\\.internal', region = "eu" }]
+samples = { match = [{ host = "llm.acme.internal", region = "eu" }], no_match = ["x.example"] }
+"""
+    )
+    out = tmp_path / "out.json"
+    base = ["logs", str(log), "--format", "json", "--output", str(out)]
+    assert run(base) == 0  # without the config: the default fail_on high
+    plain = parse(out.read_text())
+    assert "ai-transfer-third-country" in {f.rule for f in plain.findings}
+    assert not any(f.host == "llm.acme.internal" for f in plain.findings)
+    assert run([*base, "--config", str(config)]) == 1  # the config's fail_on (and severities)
+    configured = parse(out.read_text())
+    assert "ai-transfer-third-country" not in {f.rule for f in configured.findings}
+    assert "ai-transfer-third-country" not in configured.checked_rules
+    endpoints = [f for f in configured.findings if f.rule == "ai-endpoint"]
+    assert endpoints and all(f.severity.value == "critical" for f in endpoints)
+    assert "llm.acme.internal" in {f.host for f in endpoints}  # the config's own provider
+    assert run([*base, "--config", str(config), "--fail-on", "none"]) == 0  # the flag wins
+
+
+def test_a_missing_config_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.toml"
+    assert run(["logs", str(LOGS / "squid_access.log"), "--config", str(missing)]) == 2
+    assert f"--config: {missing}: no such file" in capsys.readouterr().err

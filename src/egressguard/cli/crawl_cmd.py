@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from egressguard.cli.outputs import add_output_args, err, exit_code, write_reports
-from egressguard.config import parse_fail_on
+from egressguard.cli.runtime_cmd import add_config_arg, fail_threshold, rule_settings, settle
 from egressguard.errors import ConfigError, CrawlError
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def add_parsers(sub: Any) -> None:
         "--max-pages", type=int, default=40, metavar="N", help="top-level page loads (default: 40)"
     )
     p.add_argument("--no-progress", action="store_true", help="no per-step progress lines")
+    add_config_arg(p)
     add_output_args(p)
     p.set_defaults(handler=run_crawl_command)
 
@@ -84,11 +85,12 @@ def add_parsers(sub: Any) -> None:
 def run_crawl_command(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("playwright") is None:  # the `crawl` extra
         raise CrawlError("crawl needs Playwright: pip install 'egressguard[crawl]'")
+    from egressguard.catalog import load_catalog
     from egressguard.runtime.analyse import analyse_traffic
     from egressguard.runtime.crawl.browser import find_chromium
     from egressguard.runtime.crawl.session import run_crawl
 
-    fail_on = parse_fail_on(args.fail_on or "high")
+    settings = rule_settings(args)
     plan = _plan(args)
     find_chromium(plan.browser.executable)  # a missing browser: one clear error, nothing written
     steps = len(plan.journey.steps)
@@ -99,9 +101,12 @@ def run_crawl_command(args: argparse.Namespace) -> int:
         f"egressguard: {ok}/{len(traffic.steps)} steps ok, {len(traffic.requests)} requests, "
         f"{len(traffic.websocket_frames)} WebSocket frames; evidence in {plan.evidence_dir}"
     )
-    result = analyse_traffic(traffic, evidence_dir=plan.evidence_dir)
+    catalog = load_catalog(settings.providers)
+    result = settle(
+        analyse_traffic(traffic, evidence_dir=plan.evidence_dir, catalog=catalog), settings
+    )
     write_reports(args, result)
-    return exit_code(result, fail_on)
+    return exit_code(result, fail_threshold(args, settings))
 
 
 def _plan(args: argparse.Namespace) -> CrawlPlan:

@@ -4,9 +4,10 @@
     egressguard logs FILE [--log-format squid|nginx|gateway]     egress proxy / web server log
     egressguard merge REPORT.json [REPORT.json ...]              audit + runtime, side by side
 
-Each takes the audit's `--format F [--output PATH]` pairs and `--fail-on`, and `--baseline` /
-`--write-baseline` (the audit's baseline file: fingerprints only). Heavy imports happen inside
-the commands.
+Each takes the audit's `--format F [--output PATH]` pairs and `--fail-on`, `--baseline` /
+`--write-baseline` (the audit's baseline file: fingerprints only) and `--config` (the audit's
+.egressguard.toml: its providers, disabled rules, severity overrides and fail_on apply to the
+runtime findings too). Heavy imports happen inside the commands.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from egressguard.cli.outputs import add_output_args, err, exit_code, read_reports, write_reports
-from egressguard.config import parse_fail_on
+from egressguard.config import AuditSettings, load_settings, parse_fail_on
 from egressguard.errors import ConfigError
-from egressguard.model import ScanResult
+from egressguard.model import ScanResult, Severity
 from egressguard.runtime.traffic import Persona
 
 
@@ -50,10 +51,39 @@ def add_parsers(sub: Any) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_output_args(p)
+    add_config_arg(p)
     p.add_argument("--baseline", type=Path, help="accept the findings in this baseline file")
     p.add_argument(
         "--write-baseline", type=Path, metavar="PATH", help="also write a baseline accepting them"
     )
+
+
+def add_config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="the audit's .egressguard.toml: its providers, disable_rules, severity and fail_on",
+    )
+
+
+def rule_settings(args: argparse.Namespace) -> AuditSettings:
+    """The settings of `--config` (the defaults without it)."""
+    path: Path | None = args.config
+    if path is not None and not path.is_file():
+        raise ConfigError(f"--config: {path}: no such file")
+    return load_settings(path)
+
+
+def settle(result: ScanResult, settings: AuditSettings) -> ScanResult:
+    """The config's rule choices applied to runtime findings (as the audit applies them)."""
+    from egressguard.report.merge import apply_rule_settings
+
+    return apply_rule_settings(result, settings.disable_rules, settings.severity_overrides)
+
+
+def fail_threshold(args: argparse.Namespace, settings: AuditSettings) -> Severity | None:
+    """--fail-on, else the config's fail_on (high by default)."""
+    return parse_fail_on(args.fail_on) if args.fail_on else settings.fail_on
 
 
 def _finish(args: argparse.Namespace, result: ScanResult) -> int:
@@ -61,6 +91,8 @@ def _finish(args: argparse.Namespace, result: ScanResult) -> int:
     from egressguard.audit.baseline import dump_baseline, load_baseline
     from egressguard.report.merge import apply_baseline
 
+    settings = rule_settings(args)
+    result = settle(result, settings)
     if args.baseline is not None:
         result = apply_baseline(result, load_baseline(args.baseline))
     if args.write_baseline is not None:
@@ -70,20 +102,21 @@ def _finish(args: argparse.Namespace, result: ScanResult) -> int:
             f"egressguard: baseline with {len(result.findings)} finding(s) written to "
             f"{args.write_baseline}"
         )
-    fail_on = parse_fail_on(args.fail_on or "high")
     write_reports(args, result)
-    return exit_code(result, fail_on)
+    return exit_code(result, fail_threshold(args, settings))
 
 
 def run_har(args: argparse.Namespace) -> int:
+    from egressguard.catalog import load_catalog
     from egressguard.runtime.analyse import analyse_traffic
     from egressguard.runtime.har import MAX_HAR_BYTES, load_har
 
     persona = load_persona(args.persona_file) if args.persona_file else None
     if args.max_size is not None and args.max_size <= 0:
         raise ConfigError("--max-size must be a positive number of bytes")
+    catalog = load_catalog(rule_settings(args).providers)
     traffic = load_har(args.file, max_bytes=args.max_size or MAX_HAR_BYTES)
-    return _finish(args, analyse_traffic(traffic, persona=persona))
+    return _finish(args, analyse_traffic(traffic, persona=persona, catalog=catalog))
 
 
 def run_logs(args: argparse.Namespace) -> int:
@@ -91,7 +124,7 @@ def run_logs(args: argparse.Namespace) -> int:
     from egressguard.runtime.findings_logs import analyse_log
     from egressguard.runtime.logs import LogFormat, read_log
 
-    catalog = load_catalog()
+    catalog = load_catalog(rule_settings(args).providers)
     fmt = LogFormat(args.log_format) if args.log_format else None
     return _finish(args, analyse_log(read_log(args.file, catalog, fmt), catalog))
 

@@ -7,11 +7,11 @@ the same (provider, host, runs_in) are one integration with every location. Coun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from egressguard.model import Integration, ScanResult, ScanStats, Suppressed
+from egressguard.model import Integration, ScanResult, ScanStats, Severity, Suppressed
 
 _T = TypeVar("_T")
 
@@ -102,3 +102,26 @@ def apply_baseline(result: ScanResult, accepted: frozenset[str]) -> ScanResult:
         if f.fingerprint in accepted
     )
     return replace(result, findings=kept, suppressed=result.suppressed + moved)
+
+
+def apply_rule_settings(
+    result: ScanResult,
+    disable_rules: frozenset[str],
+    severity_overrides: Mapping[str, Severity],
+) -> ScanResult:
+    """A config file's rule choices on findings made without it (runtime evidence, merged
+    reports), as the audit applies them: a disabled rule's findings leave and it is no longer
+    counted as checked; an overridden rule's findings take the configured severity."""
+    if not disable_rules and not severity_overrides:
+        return result
+    findings = [
+        replace(f, severity=severity_overrides[f.rule]) if f.rule in severity_overrides else f
+        for f in result.findings
+        if f.rule not in disable_rules
+    ]
+    findings.sort(key=lambda f: (-f.severity.rank, f.file, f.line, f.rule, f.fingerprint))
+    return replace(
+        result,
+        findings=tuple(findings),
+        checked_rules=tuple(r for r in result.checked_rules if r not in disable_rules),
+    )
