@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,18 @@ def test_serve_refuses_a_missing_key_variable(capsys: pytest.CaptureFixture[str]
     code = run(["local-model", "serve", "--api-key-env", "EG_TEST_UNSET_VARIABLE_42"])
     assert code == 2
     assert "EG_TEST_UNSET_VARIABLE_42" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_fails_before_loading_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF\x03\x00\x00\x00")  # never loaded: the port check comes first
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert run(["local-model", "serve", "--model", str(gguf), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "listening" not in err

@@ -84,7 +84,7 @@ def _bundled(args: argparse.Namespace) -> Any:
 
 def run_serve(args: argparse.Namespace) -> int:
     from egressguard.local_model.bundled import own_model
-    from egressguard.local_model.server import ServeOptions, build_app, is_loopback, serve
+    from egressguard.local_model.server import ServeOptions, bind, build_app, is_loopback, serve
 
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port}: not a TCP port")
@@ -108,7 +108,12 @@ def run_serve(args: argparse.Namespace) -> int:
             f"egressguard: warning: {args.host} is not a loopback address: the model is reachable "
             "from the network" + ("" if api_key else " without a key (set --api-key-env)")
         )
-    app, log = build_app(model, options)
+    sock = bind(options)  # before the model loads: a busy port is a clear error at once
+    try:
+        app, log = build_app(model, options)
+    except BaseException:
+        sock.close()
+        raise
     _err(
         f"egressguard: local model {model.alias} ({model.path.name}) listening; "
         f"OpenAI-compatible base URL: {options.base_url}"
@@ -123,7 +128,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if log is not None:
         _err(f"egressguard: recording what the model receives and answers in {log.path}")
     try:
-        serve(app, options)
+        serve(app, sock)
     finally:
         if log is not None:
             log.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,25 @@ def build_app(model: ModelFile, options: ServeOptions) -> tuple[Any, ExchangeLog
     return recording(app, log), log
 
 
-def serve(app: Any, options: ServeOptions) -> None:
-    """Run until interrupted."""
+def bind(options: ServeOptions) -> socket.socket:
+    """The listening socket, bound before the model loads: a busy port fails at once, clearly."""
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((options.host, options.port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise LocalModelError(
+            f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
+        ) from exc
+    return sock
+
+
+def serve(app: Any, sock: socket.socket) -> None:
+    """Serve `app` on the bound socket until interrupted."""
     import uvicorn
 
-    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
