@@ -112,7 +112,7 @@ category = "proprietary"
 """,
         encoding="utf-8",
     )
-    os.environ["EG_KEY_MAGENTO"] = KEY
+    os.environ["EG_KEY_MAGENTO"] = KEY  # the gateway process reads the client key from it
     proc = start(config, timeout_s=120)
     try:
         found = re.search(r'listen = "([^"]+)"', config.read_text(encoding="utf-8"))
@@ -120,6 +120,7 @@ category = "proprietary"
         yield f"http://{found.group(1)}", config
     finally:
         stop(proc)
+        os.environ.pop("EG_KEY_MAGENTO", None)
 
 
 def _chat(url: str, content: str, *, stream: bool = False, max_tokens: int = 24) -> str:
