@@ -398,6 +398,26 @@ def test_expired_tokens_leave_the_conversation(vault: Vault, clock: Clock) -> No
     assert vault.tokens("shop1", "c") == [] and vault.get("shop1", "[EMAIL_1]") is None
 
 
+def test_a_conversations_tokens_are_read_through_its_index(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """Not the tenant's whole key range: that read grew with the vault, on every request."""
+    from egressguard.gateway.vault import _CONVERSATION_TOKENS  # the query `tokens` runs
+
+    path = tmp_path / "v.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        entries = [
+            VaultEntry(f"[EMAIL_{i}]", f"u{i}@example.de", "email", f"c{i % 50}")
+            for i in range(500)
+        ]
+        vault.put_many("shop1", entries, None)
+        assert sorted(vault.tokens("shop1", "c7")) == sorted(
+            f"[EMAIL_{i}]" for i in range(7, 500, 50)
+        )
+    plan = _raw(path).execute("EXPLAIN QUERY PLAN " + _CONVERSATION_TOKENS, ("s", "c", 0.0))
+    assert "vault_conversation" in " ".join(str(row[-1]) for row in plan)
+
+
 def test_a_vault_from_before_conversations_is_upgraded(tmp_path: Path, keyring: Keyring) -> None:
     path = tmp_path / "old.sqlite3"
     with SqliteVault(path, keyring) as vault:

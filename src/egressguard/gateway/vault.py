@@ -215,6 +215,15 @@ _CONVERSATION_INDEX = (
 )
 
 
+# Without statistics SQLite's planner prefers the primary key's `tenant` prefix over this partial
+# index, i.e. it read every token of the tenant on every request (1.6 ms at 8,000 tokens, growing
+# with the vault); `INDEXED BY` keeps it to the conversation's own entries.
+_CONVERSATION_TOKENS = (
+    "SELECT token FROM vault INDEXED BY vault_conversation WHERE tenant=? AND conversation=? "
+    "AND (expires_at IS NULL OR expires_at > ?)"
+)
+
+
 def expiry(now: float, ttl_s: int | None) -> float | None:
     """When an entry written at ``now`` with ``ttl_s`` expires (``None``: never)."""
     if ttl_s is None:
@@ -382,11 +391,8 @@ class SqliteVault:
 
     def tokens(self, tenant: str, conversation: str) -> list[str]:
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT token FROM vault WHERE tenant=? AND conversation=? "
-                "AND (expires_at IS NULL OR expires_at > ?)",
-                (tenant, conversation, self._clock()),
-            ).fetchall()
+            query = _CONVERSATION_TOKENS
+            rows = conn.execute(query, (tenant, conversation, self._clock())).fetchall()
         return [row[0] for row in rows]
 
     def link_response(
