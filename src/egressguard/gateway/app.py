@@ -53,10 +53,11 @@ def build_app(
     composer closes its stores there: the audit sink drains before the process exits).
     """
     from egressguard.gateway.protect import ShopProtector
+    from egressguard.gateway.scan_cache import ScanCache
 
     policy = Policy(settings.policy)
     protector = ShopProtector(
-        detector=detector,
+        detector=ScanCache(detector),  # resent chat history is scanned once, not every turn
         tokenizer=tokenizer,
         policy=policy,
         vault=vault,
