@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -418,13 +419,48 @@ def test_a_conversations_tokens_are_read_through_its_index(
     assert "vault_conversation" in " ".join(str(row[-1]) for row in plan)
 
 
+def test_a_background_thread_checkpoints_writes_into_the_database_file(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """The writing connection never checkpoints (no fsync on a request); the thread does, soon
+    after a write, and once more on close."""
+    path = tmp_path / "v.sqlite3"
+
+    def rows_in_main_file() -> int:
+        copy = tmp_path / "copy.sqlite3"  # the database file alone, without its WAL
+        copy.write_bytes(path.read_bytes())
+        try:
+            return int(_raw(copy).execute("SELECT COUNT(*) FROM vault").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the table is checkpointed yet
+            return 0
+        finally:
+            copy.unlink()
+
+    vault = SqliteVault(path, keyring, checkpoint_interval_s=0.05)
+    vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")], None)
+    deadline = time.monotonic() + 10
+    while rows_in_main_file() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rows_in_main_file() == 1
+    slow = SqliteVault(path, keyring, checkpoint_interval_s=3600)
+    slow.put_many("shop1", [VaultEntry("[EMAIL_2]", "b@example.de", "email", "c")], None)
+    slow.close()  # a last checkpoint, without waiting for the interval
+    assert rows_in_main_file() == 2
+    vault.close()
+    assert not [t for t in threading.enumerate() if t.name == "vault-checkpoint"]
+
+
 def test_a_vault_from_before_conversations_is_upgraded(tmp_path: Path, keyring: Keyring) -> None:
     path = tmp_path / "old.sqlite3"
     with SqliteVault(path, keyring) as vault:
         vault.put("shop1", "[EMAIL_1]", "a@example.de", "email", None)
     conn = sqlite3.connect(path)  # the first release's table: no conversation column
     conn.executescript(
-        "CREATE TABLE old AS SELECT tenant, token, key_id, nonce, ciphertext, category, subject,"
+        "CREATE TABLE old (tenant TEXT NOT NULL, token TEXT NOT NULL, key_id TEXT NOT NULL,"
+        " nonce BLOB NOT NULL, ciphertext BLOB NOT NULL, category TEXT NOT NULL,"
+        " subject BLOB NOT NULL, created_at REAL NOT NULL, expires_at REAL,"
+        " PRIMARY KEY (tenant, token)) WITHOUT ROWID;"
+        " INSERT INTO old SELECT tenant, token, key_id, nonce, ciphertext, category, subject,"
         " created_at, expires_at FROM vault; DROP TABLE vault; ALTER TABLE old RENAME TO vault;"
     )
     conn.close()

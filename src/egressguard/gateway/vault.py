@@ -22,6 +22,14 @@ turns. ``link_response`` remembers which conversation an upstream answer (a Resp
 response id, no personal data) belonged to, per tenant, so a later request that only names it
 (``previous_response_id``) continues that conversation.
 
+Writing: ``put_many`` writes one request's tokens in one transaction, one ``INSERT ... ON
+CONFLICT DO NOTHING`` per token; only a token that is already stored is read back (to refresh
+its TTL, or to refuse it with ``TokenCollision``). The writing connection never checkpoints
+(``wal_autocheckpoint = 0``: no fsync lands on a request); a background thread checkpoints the
+WAL at most ``checkpoint_interval_s`` after a write, which fsyncs it, so a power loss can lose at
+most the last interval's tokens (with SQLite's automatic checkpoints that window was "until the
+WAL reached 1,000 pages"). A commit itself survives the process being killed.
+
 Rotation: new writes use the current key; ``rotate()`` re-encrypts (and re-digests) every
 entry still under an older key. Opening a vault whose entries use a key the keyring does not
 hold fails at once with ``VaultError`` (a wrong or lost key is reported, not discovered later
@@ -69,6 +77,7 @@ NONCE_BYTES = 12
 _AAD_LABEL = "egressguard-vault/v1"
 _SUBJECT_INFO = b"egressguard-vault subject digest v1"
 _ROTATE_BATCH = 500
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 class TokenCollision(VaultError):
@@ -224,6 +233,14 @@ _CONVERSATION_TOKENS = (
 )
 
 
+_COLUMNS = (
+    "(tenant, token, key_id, nonce, ciphertext, category, subject, created_at, expires_at, "
+    "conversation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NEW = f"INSERT INTO vault {_COLUMNS} ON CONFLICT DO NOTHING"
+_REPLACE_EXPIRED = f"INSERT OR REPLACE INTO vault {_COLUMNS}"
+
+
 def expiry(now: float, ttl_s: int | None) -> float | None:
     """When an entry written at ``now`` with ``ttl_s`` expires (``None``: never)."""
     if ttl_s is None:
@@ -254,11 +271,15 @@ class SqliteVault:
         *,
         clock: Callable[[], float] = time.time,
         busy_timeout_s: float = 30.0,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         self.path = Path(path)
         self._cipher = Cipher(keyring)
         self._clock = clock
+        self._busy_timeout = busy_timeout_s
         self._lock = threading.Lock()
+        self._written = threading.Event()  # committed since the last checkpoint
+        self._closing = threading.Event()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _create_private(self.path)
@@ -269,10 +290,18 @@ class SqliteVault:
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open the vault {self.path}: {exc}") from exc
         self._check_keys()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop,
+            args=(checkpoint_interval_s,),
+            name="vault-checkpoint",
+            daemon=True,
+        )
+        self._checkpointer.start()
 
     def _init_schema(self) -> None:
         enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint thread does it
         self._conn.execute("PRAGMA secure_delete = ON")
         with self._write():
             for statement in _SCHEMA:
@@ -301,6 +330,7 @@ class SqliteVault:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._written.set()
             except sqlite3.Error as exc:
                 raise VaultError(f"vault {self.path}: {exc}") from exc
             finally:
@@ -336,6 +366,21 @@ class SqliteVault:
         now: float,
         expires: float | None,
     ) -> None:
+        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
+        row = (
+            tenant,
+            entry.token,
+            kid,
+            nonce,
+            blob,
+            entry.category,
+            self._cipher.subject(kid, tenant, entry.value),
+            now,
+            expires,
+            entry.conversation,
+        )
+        if conn.execute(_INSERT_NEW, row).rowcount == 1:
+            return  # a new token (the common case): one statement
         existing = conn.execute(
             "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
             "WHERE tenant=? AND token=?",
@@ -352,24 +397,7 @@ class SqliteVault:
                 (keep, theirs if theirs is not None else ours, tenant, entry.token),
             )
             return
-        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
-        subject = self._cipher.subject(kid, tenant, entry.value)
-        conn.execute(
-            "INSERT OR REPLACE INTO vault (tenant, token, key_id, nonce, ciphertext, category, "
-            "subject, created_at, expires_at, conversation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                tenant,
-                entry.token,
-                kid,
-                nonce,
-                blob,
-                entry.category,
-                subject,
-                now,
-                expires,
-                entry.conversation,
-            ),
-        )
+        conn.execute(_REPLACE_EXPIRED, row)
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, tenant: str, token: str, *, conversation: str | None = None) -> str | None:
@@ -480,7 +508,33 @@ class SqliteVault:
             query = "SELECT COUNT(*) FROM vault WHERE tenant=?"
             return int(conn.execute(query, (tenant,)).fetchone()[0])
 
+    def _checkpoint_loop(self, interval_s: float) -> None:
+        """Checkpoint (and so fsync) the WAL at most ``interval_s`` after a commit."""
+        while True:
+            self._written.wait()
+            closing = self._closing.wait(interval_s)
+            self._written.clear()
+            try:
+                self._sync()
+            except sqlite3.Error:  # busy or failing: retried at the next interval
+                self._written.set()
+            if closing:
+                return
+
+    def _sync(self) -> None:
+        """A passive checkpoint on a connection of its own: writers go on meanwhile."""
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
+
     def close(self) -> None:
+        """Stop the checkpoint thread (after a last checkpoint), then close the connection."""
+        if not self._closing.is_set():
+            self._closing.set()
+            self._written.set()
+            self._checkpointer.join()
         with self._lock:
             self._conn.close()
 
