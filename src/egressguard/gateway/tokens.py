@@ -141,7 +141,7 @@ class Tokenizer:
             taken = bound(candidate) if bound is not None else None
             if taken is None or (
                 taken.conversation in (None, conversation)
-                and normalise(category, taken.value) == key
+                and (taken.value == value or normalise(category, taken.value) == key)
             ):
                 return candidate
         raise ValueError("token space exhausted")  # 256-bit collision: not reachable
