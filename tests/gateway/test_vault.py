@@ -496,3 +496,35 @@ def test_one_put_many_naming_a_token_twice_sees_its_own_first_binding(
     assert vault.get("shop1", "[EMAIL_1]") == "a@example.de"  # refreshed to 90 s
     clock.now += 30
     assert vault.tokens("shop1", "c") == [] and vault.get("shop1", "[EMAIL_3]") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "shop1",
+        "[EMAIL_7f3a9c]",
+        'quo"te\\back',
+        "tab\tnew\nline\x00",
+        "Müller ÄÖÜ ß",
+        "名前 😀",
+        "",
+    ],
+)
+def test_aad_and_subject_bytes_are_exactly_the_json_arrays(text: str) -> None:
+    """Stored rows depend on these bytes (SQLite and PostgreSQL share them)."""
+    import hashlib
+    import hmac
+    import json
+
+    from egressguard.gateway.vault import Cipher, _aad, normalise_subject
+
+    label = "egressguard-vault/v1"
+    assert _aad(text, text[::-1]) == json.dumps(
+        [label, text, text[::-1]], separators=(",", ":")
+    ).encode("utf-8")
+    keyring = Keyring(new_key())
+    cipher = Cipher(keyring)
+    message = json.dumps([text, normalise_subject(text + " Value")], ensure_ascii=False)
+    key = cipher._subject[keyring.current_id]
+    expected = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    assert cipher.subject(keyring.current_id, text, text + " Value") == expected

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import sqlite3
 import threading
@@ -48,6 +47,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -149,8 +149,24 @@ def normalise_subject(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
+# The AAD and the subject-digest message are JSON arrays of strings, byte for byte what
+# `json.dumps([...], separators=(",", ":"))` and `json.dumps([...], ensure_ascii=False)` write
+# (stored rows depend on it; tests/gateway/test_vault.py checks the equality), built from the
+# json module's own string encoders: a tenth of the cost of `json.dumps` with arguments, which
+# ran twice per stored token.
+_AAD_HEAD = "[" + encode_basestring_ascii(_AAD_LABEL) + ","
+
+
 def _aad(tenant: str, token: str) -> bytes:
-    return json.dumps([_AAD_LABEL, tenant, token], separators=(",", ":")).encode("utf-8")
+    text = _AAD_HEAD + encode_basestring_ascii(tenant) + "," + encode_basestring_ascii(token) + "]"
+    return text.encode("utf-8")
+
+
+def _subject_message(tenant: str, value: str) -> bytes:
+    normalised = normalise_subject(value)
+    return ("[" + encode_basestring(tenant) + ", " + encode_basestring(normalised) + "]").encode(
+        "utf-8"
+    )
 
 
 class Cipher:
@@ -187,8 +203,8 @@ class Cipher:
             ) from exc
 
     def subject(self, kid: str, tenant: str, value: str) -> bytes:
-        message = json.dumps([tenant, normalise_subject(value)], ensure_ascii=False)
-        return hmac.new(self._subject[kid], message.encode("utf-8"), hashlib.sha256).digest()
+        message = _subject_message(tenant, value)
+        return hmac.new(self._subject[kid], message, hashlib.sha256).digest()
 
     def subjects(self, tenant: str, value: str) -> list[bytes]:
         return [self.subject(kid, tenant, value) for kid in self._subject]
