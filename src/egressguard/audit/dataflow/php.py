@@ -10,7 +10,7 @@ others), every top-level function and the top-level script as entry points. Modu
     php_ast       node helpers             php_symbols  classes, PSR-4/registration index
     php_taint     labels and traces        php_context  per-analysis state and budget
     php_eval      statements/expressions   php_calls    sources, sanitisers, followed calls
-    php_sinks     sinks and their AI site
+    php_sinks     sinks and their AI site      php_callers  who injects a class
 Vocabulary: catalog/dataflow/php.toml, fields.toml, sanitizers.toml.
 """
 
@@ -19,15 +19,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from egressguard.audit.dataflow.flow import Flow
+from egressguard.audit.dataflow.php_callers import callers, relevant
 from egressguard.audit.dataflow.php_context import Analysis, FileCtx
 from egressguard.audit.dataflow.php_eval import Frame, run_function
-from egressguard.audit.dataflow.php_symbols import (
-    FileUnit,
-    ProjectIndex,
-    callers,
-    file_unit,
-    project_index,
-)
+from egressguard.audit.dataflow.php_symbols import FileUnit, ProjectIndex, file_unit, project_index
 from egressguard.catalog.dataflow_rules import load_dataflow_rules
 
 if TYPE_CHECKING:
@@ -56,12 +51,13 @@ def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
 
 def _from_callers(an: Analysis, index: ProjectIndex, unit: FileUnit) -> None:
     """Shop data handed to this file's classes by the classes that inject them (one level):
-    their methods run as entries, and calls into this file are followed from there."""
-    for info in unit.classes:
-        for caller in callers(index, unit, info):
-            ctx = FileCtx(caller.unit, index.sites(caller.unit, an.catalog))
-            an.memo.clear()
-            _entries(an, ctx, caller.unit, caller.only)
+    their methods run as entries, and calls into this file are followed from there. Callers
+    that cannot reach this file's code or objects are not run (php_callers.relevant)."""
+    found = [caller for info in unit.classes for caller in callers(index, unit, info)]
+    for caller in relevant(index, unit, found):
+        ctx = FileCtx.other(caller.unit, index, an.catalog, cross_file=False)
+        an.memo.clear()
+        _entries(an, ctx, caller.unit, caller.only)
 
 
 def _note_parse_error(f: SourceFile, unit: FileUnit) -> None:

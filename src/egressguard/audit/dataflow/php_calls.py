@@ -136,9 +136,7 @@ def _follow(
 
 
 def _file(w: Walker, unit: FileUnit, cross_file: bool) -> FileCtx:
-    index = w.an.index
-    sites = index.sites(unit, w.an.catalog) if index is not None else ()
-    return FileCtx(unit, sites, cross_file=cross_file)
+    return FileCtx.other(unit, w.an.index, w.an.catalog, cross_file)
 
 
 def _inline(

@@ -7,6 +7,7 @@ taint, shared by its methods (assigned in one method, read in another).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,37 @@ MAX_DEPTH = 4  # nested calls followed from one entry method
 MAX_EVALUATIONS = 60_000  # expression evaluations per analysed file (termination guard)
 
 
-@dataclass
+Sites = tuple[IntegrationSite, ...]
+
+
 class FileCtx:
-    unit: FileUnit
-    sites: tuple[IntegrationSite, ...]
-    cross_file: bool = False  # reached through DI: no further file is followed from here
+    """One file in the analysis. Its AI call sites are given (the analysed file) or looked up
+    when a sink first needs them (`FileCtx.other`: the endpoint analysis of a file reached
+    through DI or a caller costs a parse, and most such files never reach a sink)."""
+
+    __slots__ = ("_sites", "cross_file", "unit")
+
+    def __init__(
+        self, unit: FileUnit, sites: Sites | Callable[[], Sites], cross_file: bool = False
+    ) -> None:
+        self.unit = unit
+        self._sites = sites
+        self.cross_file = cross_file  # reached through DI: no further file is followed
+
+    @classmethod
+    def other(
+        cls, unit: FileUnit, index: ProjectIndex | None, catalog: Catalog, cross_file: bool
+    ) -> FileCtx:
+        """Another file of the project, its sites found on first use (none without an index)."""
+        if index is None:
+            return cls(unit, (), cross_file)
+        return cls(unit, lambda: index.sites(unit, catalog), cross_file)
+
+    @property
+    def sites(self) -> Sites:
+        if callable(self._sites):
+            self._sites = self._sites()
+        return self._sites
 
     @property
     def rel(self) -> str:

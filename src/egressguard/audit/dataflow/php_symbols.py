@@ -5,7 +5,9 @@ FileUnit      one parsed PHP file: namespace, `use` imports, classes (methods, c
 ProjectIndex  class name -> file through PSR-4 (`autoload.psr-4` of every composer.json)
               and Magento `registration.php` (`'Vendor_Module', __DIR__` -> `Vendor\\Module\\`),
               plus `di.xml` preferences (interface -> implementation). Built once per scan
-              from `Project.by_name` (no tree walk); each other file is parsed once.
+              from `Project.by_name` (no tree walk); each other file is parsed once, and each
+              module's PHP files are read once into an identifier -> files map (the caller
+              search in php_callers.py looks class names up there).
 """
 
 from __future__ import annotations
@@ -160,6 +162,7 @@ class ProjectIndex:
         self._units: dict[str, FileUnit | None] = {}
         self._sites: dict[str, tuple[IntegrationSite, ...]] = {}
         self._module_files: dict[str, list[str]] = {}
+        self._module_words: dict[str, dict[bytes, list[str]]] = {}
         self._raw: dict[str, bytes] = {}
         self._dependents: dict[str, list[str]] = {}
         self._paths: dict[str, list[str]] = {}
@@ -240,6 +243,17 @@ class ProjectIndex:
         if folder not in self._module_files:
             self._module_files[folder] = _php_files(self.project, folder)
         return self._module_files[folder]
+
+    def module_words(self, folder: str) -> dict[bytes, list[str]]:
+        """Identifier -> the PHP files of a module folder that name it as a whole word (in
+        module_php's order; `FooFactory` names `Foo` too), built once per folder."""
+        if folder not in self._module_words:
+            words: dict[bytes, list[str]] = {}
+            for rel in self.module_php(folder):
+                for word in _words(self.raw(rel)):
+                    words.setdefault(word, []).append(rel)
+            self._module_words[folder] = words
+        return self._module_words[folder]
 
     def dependents(self, folder: str) -> list[str]:
         """Folders of the modules that declare a dependency on the module in `folder`: its
@@ -358,73 +372,16 @@ def project_index(project: Project) -> ProjectIndex:
 
 
 _MODULE_FILES_MAX = 300
-_IMPLEMENTS = re.compile(r"\b(?:implements|extends)\s+([\w\\,\s]+?)\s*\{")
+_WORD = re.compile(rb"[A-Za-z0-9_]+")
+_FACTORY = b"Factory"
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """A file that may inject the analysed class, and which of its methods to run as entries
-    (None: every method)."""
-
-    unit: FileUnit
-    only: frozenset[str] | None = None
-
-
-def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[Caller]:
-    """Files that may inject `info`: files of its module which name it (or its factory), an
-    interface it implements or the class it extends; files of the modules that depend on it
-    which name it or an interface (only their methods that use a property of that type run);
-    and (one level) files naming a class that extends it. Read once each, at most
-    _MODULE_FILES_MAX files per module."""
-    folder = index.module_folder(unit.rel)
-    own = {info.name} | set(_implemented(info))
-    other = own - {info.parent.rpartition("\\")[2]}
-    found = [Caller(u) for u in _naming(index, [folder], own, unit.rel)]
-    found += [
-        Caller(u, _using(u, other))
-        for u in _naming(index, index.dependents(folder), other, unit.rel)
-    ]
-    subclasses = {
-        c.name
-        for caller in found
-        for c in caller.unit.classes
-        if c.parent == info.fqcn and c is not info
-    }
-    if subclasses:
-        skip = {c.unit.rel for c in found} | {unit.rel}
-        folders = [folder, *index.dependents(folder)]
-        more = _naming(index, folders, subclasses, unit.rel)
-        found += [Caller(u, _using(u, subclasses)) for u in more if u.rel not in skip]
+def _words(data: bytes) -> set[bytes]:
+    """The identifiers of a file (maximal runs of [A-Za-z0-9_]), and for each `XFactory`
+    also `X`: a class is named where one of these equals its name."""
+    found = set(_WORD.findall(data))
+    found.update([w[: -len(_FACTORY)] for w in found if w.endswith(_FACTORY) and w != _FACTORY])
     return found
-
-
-def _naming(index: ProjectIndex, folders: list[str], names: set[str], own: str) -> list[FileUnit]:
-    """PHP files of `folders` that name one of `names` as a whole word (or its factory)."""
-    words = b"|".join(re.escape(n.encode()) for n in sorted(names) if n)
-    if not words:
-        return []
-    needle = re.compile(rb"(?<![A-Za-z0-9_])(?:" + words + rb")(?:Factory)?(?![A-Za-z0-9_])")
-    out: list[FileUnit] = []
-    for folder in folders:
-        for rel in index.module_php(folder):
-            if rel != own and needle.search(index.raw(rel)):
-                found = index.unit(rel)
-                if found is not None:
-                    out.append(found)
-    return out
-
-
-def _using(unit: FileUnit, names: set[str]) -> frozenset[str] | None:
-    """Methods of `unit` that use a property typed as one of `names` (`$this->prop->`);
-    None when none does (the class is reached some other way: run every method)."""
-    methods: set[str] = set()
-    for info in unit.classes:
-        props = [p for p, kind in info.prop_types.items() if kind.rpartition("\\")[2] in names]
-        for name, node in info.methods.items():
-            body = A.text(node)
-            if any(f"->{p}->" in body or f"->{p}?->" in body for p in props):
-                methods.add(name)
-    return frozenset(methods) or None
 
 
 def _php_files(project: Project, folder: str) -> list[str]:
@@ -440,11 +397,3 @@ def _php_files(project: Project, folder: str) -> list[str]:
                 if len(found) > _MODULE_FILES_MAX:
                     return []
     return sorted(r for r in found if project.has(r))
-
-
-def _implemented(info: ClassInfo) -> list[str]:
-    header = A.text(info.node).split("{", 1)[0] + "{"
-    m = _IMPLEMENTS.search(header)
-    if m is None:
-        return []
-    return [n.strip().rpartition("\\")[2] for n in m.group(1).replace("implements", ",").split(",")]
