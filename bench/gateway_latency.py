@@ -29,12 +29,19 @@ and the ratios, which are measured side by side, rather than by absolute times.
     .venv/bin/python bench/gateway_latency.py                 # the published numbers
     .venv/bin/python bench/gateway_latency.py --quick         # a smoke run
     .venv/bin/python bench/gateway_latency.py --queued-audit  # + gateway, audit not durable
+    .venv/bin/python bench/gateway_latency.py --fresh         # a new prompt every round
+
+Without `--fresh` every request of a size repeats one prompt (a chat turn whose text the
+gateway has seen: its spans are cached, its tokens already stored); with it, each round's
+prompt opens with a new line (a new conversation: every value is detected, every token minted
+and written to the vault), the case that decides the latency target.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -295,8 +302,22 @@ async def ttfb(
 Targets = dict[str, tuple[str, dict[str, str]]]  # name -> (url, headers)
 
 
-async def latency_run(targets: Targets, text: str, n: int, warmup: int) -> dict[str, list[float]]:
-    """`n` rounds; each round sends one request to every target, the order rotating."""
+_FRESH = itertools.count()
+
+
+def fresh_text(text: str) -> str:
+    """`text` (same length) opening with a line no earlier request had: a new conversation, new
+    tokens to mint and store, nothing a cache has seen."""
+    n = next(_FRESH)
+    line = f"Ticket {os.getpid()}-{n}: reply to case{n}.{os.getpid()}@example.org today.\n"
+    return (line + text)[: len(text)]
+
+
+async def latency_run(
+    targets: Targets, text: str, n: int, warmup: int, *, fresh: bool = False
+) -> dict[str, list[float]]:
+    """`n` rounds; each round sends one request to every target, the order rotating. `fresh`:
+    every round a new prompt (`fresh_text`), the same for every target."""
     names = list(targets)
     out: dict[str, list[float]] = {name: [] for name in names}
     out["overhead"] = []
@@ -304,6 +325,8 @@ async def latency_run(targets: Targets, text: str, n: int, warmup: int) -> dict[
     sessions = {name: session() for name in names}
     try:
         for i in range(warmup + n):
+            if fresh:
+                data = body(fresh_text(text))
             k = i % len(names)
             for name in names[k:] + names[:k]:
                 url, headers = targets[name]
@@ -377,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="2 runs, 60 requests, 2 s")
     p.add_argument(
         "--queued-audit", action="store_true", help="also the gateway with a non-durable audit"
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="latency table: a new prompt every round (new conversation, new tokens)",
     )
     p.add_argument("--sizes", default=",".join(map(str, SIZES_KB)), help="prompt sizes in KB")
     p.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
@@ -458,7 +486,8 @@ def report(args: argparse.Namespace, targets: Targets, gateway_pid: int) -> None
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"# gateway latency, {stamp}: Python {platform.python_version()} "
           f"{platform.machine()}, {os.cpu_count()} cores, runs={args.runs}, "
-          f"requests={args.requests}; load average at start {load_average()}")  # fmt: skip
+          f"requests={args.requests}{', fresh prompts' if args.fresh else ''}; "
+          f"load average at start {load_average()}")  # fmt: skip
     queued = "queued" in targets
     extra = " | gateway, audit queued: added p50 / p99 ms" if queued else ""
     print("\n| prompt | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms "
@@ -474,7 +503,10 @@ def report(args: argparse.Namespace, targets: Targets, gateway_pid: int) -> None
     for label, kb, text in cases:
         n = args.requests if kb < 64 else max(20, args.requests // 3)
         cpu0 = cpu_seconds(gateway_pid)
-        runs = [run(latency_run(targets, text, n, warmup=20)) for _ in range(args.runs)]
+        runs = [
+            run(latency_run(targets, text, n, warmup=20, fresh=args.fresh))
+            for _ in range(args.runs)
+        ]
         cpu_ms = (cpu_seconds(gateway_pid) - cpu0) * 1000 / (args.runs * (n + 20))
         d = [summarise(runs, "direct", q) for q in (0.5, 0.95, 0.99)]
         g = [summarise(runs, "gateway", q) for q in (0.5, 0.95, 0.99)]
