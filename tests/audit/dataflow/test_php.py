@@ -346,3 +346,33 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
 )
 def test_terminates_on_random_programs(lines: list[str]) -> None:
     flows_of(method("\n".join(lines)))
+
+
+# --- one trace per source, the same in every run ------------------------------------------
+
+
+def test_a_source_reaching_the_sink_by_two_paths_is_traced_by_the_shortest() -> None:
+    lines = [
+        "$email = $order->getCustomerEmail();",
+        "$copy = $email;",
+        "$longer = 'Hi ' . $copy;",
+        "$prompt = $email . $longer;",
+        SEND,
+    ]
+    found = flows_of(method("\n".join(lines)))
+    assert len(found) == 1
+    notes = [s.note for s in found[0].steps]
+    assert notes[1:4] == ["into $email", "concatenated", "into $prompt"]
+    assert "into $copy" not in notes
+
+
+def test_labels_are_ordered_shortest_path_first_whatever_the_set_order() -> None:
+    from egressguard.audit.dataflow.php_taint import Label, in_order
+    from egressguard.model import TraceStep
+
+    src = TraceStep("a.php", 1, "source: x")
+    short = Label(frozenset({C.ORDER}), (src, TraceStep("a.php", 2, "into $b")))
+    long_ = Label(frozenset({C.ORDER}), (src, TraceStep("a.php", 2, "into $a"), short.steps[1]))
+    other = Label(frozenset({C.ORDER}), (src, TraceStep("a.php", 2, "into $a")))
+    for labels in ([long_, short, other], [other, long_, short], [short, other, long_]):
+        assert in_order(frozenset(labels)) == [other, short, long_]

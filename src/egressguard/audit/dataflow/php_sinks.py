@@ -26,7 +26,7 @@ from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow.flow import Flow
 from egressguard.audit.dataflow.php_sdk import receiver_sdk
 from egressguard.audit.dataflow.php_symbols import FileUnit
-from egressguard.audit.dataflow.php_taint import EMPTY, Taint, union, weakest
+from egressguard.audit.dataflow.php_taint import EMPTY, Taint, in_order, union, weakest
 from egressguard.catalog.dataflow_rules import SinkRule
 from egressguard.catalog.dataflow_schema import SinkKind
 from egressguard.model import Confidence, IntegrationSite, TraceStep
@@ -85,7 +85,7 @@ def _record(
 ) -> None:
     site = located.site
     sink = TraceStep(w.f.ctx.rel, A.line(node), f"sent by {what} to {site.host}")
-    for label in payload:
+    for label in in_order(payload):  # the first path recorded for a source is its trace
         key = (
             sink.file,
             sink.line,

@@ -7,6 +7,7 @@ built from hundreds of sources stays cheap; traces are capped so loops cannot gr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from egressguard.model import Confidence, DataCategory, TraceStep
@@ -53,12 +54,23 @@ def union(*taints: Taint) -> Taint:
         return frozenset(merged)
     # Keep one label per source (the shortest path), then the first MAX_LABELS by position.
     best: dict[tuple[str, int, str], Label] = {}
-    for label in merged:
+    for label in in_order(merged):
         key = (label.source.file, label.source.line, label.source.note)
-        if key not in best or len(label.steps) < len(best[key].steps):
+        if key not in best:
             best[key] = label
     ordered = sorted(best.values(), key=lambda lb: (lb.source.file, lb.source.line, lb.source.note))
     return frozenset(ordered[:MAX_LABELS])
+
+
+def in_order(taint: Iterable[Label]) -> list[Label]:
+    """The labels shortest path first, then by their steps: one order for every run (a set's
+    own order follows string hashes, which change from one process to the next)."""
+    return sorted(taint, key=_path_order)
+
+
+def _path_order(label: Label) -> tuple[int, tuple[tuple[str, int, str], ...], list[str], int]:
+    steps = tuple((s.file, s.line, s.note) for s in label.steps)
+    return (len(steps), steps, sorted(label.categories), _RANK[label.confidence])
 
 
 def hop(taint: Taint, step: TraceStep) -> Taint:
