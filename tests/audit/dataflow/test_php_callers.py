@@ -225,3 +225,14 @@ def test_the_sites_of_another_file_are_found_only_when_needed() -> None:
     assert asked == []
     assert ctx.sites == () and ctx.sites == ()
     assert asked == ["Ai/Model/Store.php"]
+
+
+def test_a_file_is_parsed_once_per_scan_unless_its_bytes_differ(tmp_path: Path) -> None:
+    index = ProjectIndex(_module(tmp_path))
+    held = STORE.encode()
+    first = index.unit_of("Ai/Model/Store.php", held)
+    assert index.unit("Ai/Model/Store.php") is first
+    assert index.unit_of("Ai/Model/Store.php", bytes(held)) is first
+    edited = index.unit_of("Ai/Model/Store.php", held.replace(b"recall", b"fetch"))
+    assert edited is not first and "fetch" in edited.classes[0].methods
+    assert index.unit("Ai/Model/Store.php") is first

@@ -34,10 +34,10 @@ _ROUNDS = 2  # property taint assigned in a later method reaches earlier ones
 
 def find_flows(f: SourceFile, catalog: Catalog) -> list[Flow]:
     """Every flow from a shop-data source to an AI call in one PHP file (never raises)."""
-    unit = file_unit(f.rel, f.data)
+    index = project_index(f.project) if f.project is not None else None
+    unit = index.unit_of(f.rel, f.data) if index is not None else file_unit(f.rel, f.data)
     _note_parse_error(f, unit)
     rules = load_dataflow_rules()
-    index = project_index(f.project) if f.project is not None else None
     an = Analysis(rules, rules.language("php"), catalog, index)
     ctx = FileCtx(unit, f.sites)
     for _ in range(_ROUNDS):

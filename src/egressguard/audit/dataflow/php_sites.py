@@ -79,7 +79,7 @@ def tree_sites(f: SourceFile, catalog: Catalog) -> list[TreeSite]:
     )
     if not (sdk or config):
         return []
-    unit = file_unit(f.rel, f.data)
+    unit = index.unit_of(f.rel, f.data) if index is not None else file_unit(f.rel, f.data)
     found: list[TreeSite] = []
     if sdk:
         found += sdk_call_sites(unit, index, catalog)

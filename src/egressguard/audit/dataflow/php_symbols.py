@@ -180,6 +180,18 @@ class ProjectIndex:
             self._units[rel] = file_unit(rel, data) if data else None
         return self._units[rel]
 
+    def unit_of(self, rel: str, data: bytes) -> FileUnit:
+        """The unit of a file whose bytes the caller holds (the engine's candidate, analysed by
+        the endpoint and data-flow analysers in turn): parsed once per scan and shared with
+        `unit(rel)`, unless the bytes differ from the ones parsed before."""
+        known = self._units.get(rel)
+        if known is not None and known.data == data:
+            return known
+        parsed = file_unit(rel, data)
+        if rel not in self._units:
+            self._units[rel] = parsed
+        return parsed
+
     def resolve(self, fqcn: str) -> tuple[FileUnit, ClassInfo] | None:
         """The file and class of a fully qualified class name (through di.xml preferences)."""
         fqcn = self.preferences().get(fqcn, fqcn)
