@@ -216,6 +216,7 @@ def _str(raw: dict[str, Any], key: str, cid: str) -> str:
 def audit(case_dir: Path, command: Sequence[str], timeout: float) -> tuple[dict[str, Any], str]:
     """The JSON report of one case, or ({}, error text)."""
     argv = [*command, "audit", str(case_dir), "--format", "json", "--fail-on", "none"]
+    argv.append("--no-history")  # labelled cases are not scans of a shop: keep them out of it
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
