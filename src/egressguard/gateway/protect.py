@@ -8,6 +8,15 @@ value a moment earlier (`TokenCollision`), the request is redacted again: mintin
 binding and lengthens the token, deterministically, so the value keeps its longer token on later
 turns.
 
+Minting is optimistic: the first redaction of a request checks a candidate token only against
+this request's tokens and the tokens this process stored recently, not against the vault (one
+read per new token was a fifth of a fresh request's cost). The vault's write is the authority
+either way: it refuses a token bound to another value or conversation (`TokenCollision`), which
+it must do anyway for racing processes, and the redaction that follows asks the vault for every
+candidate. A token bound to the same value is refreshed by the write, as before. So nothing
+leaves with a token the vault has not accepted for this value and conversation; a collision
+costs one more redaction instead of every request costing one read per new token.
+
 Restoration restores the tokens issued for this request and the tokens bound in the vault for
 the *same tenant and the same conversation* (the earlier turns of a chat whose client resends
 the model's answers with tokens in them, or a Responses API conversation); a token of another
@@ -22,6 +31,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,8 +54,9 @@ ROUTE_API = {
     "/v1/responses": Api.RESPONSES,
     "/v1/messages": Api.MESSAGES,
 }
-MINT_ATTEMPTS = 4
-"""Redactions per request when racing requests keep taking its tokens (each lengthens one)."""
+MINT_ATTEMPTS = 5
+"""Redactions per request: the optimistic one, then one per token that a racing request or the
+vault's existing entries took (each lengthens one)."""
 
 
 class ShopProtector:
@@ -92,7 +103,7 @@ class ShopProtector:
             previous=lambda response_id: self._vault.response_conversation(tenant, response_id),
         )
         ctx = RedactContext(tenant, conversation, lambda token: self._bound(tenant, token))
-        result = self._redact_and_store(redactor, api, body, ctx)
+        result = self._redact_and_store(redactor, api, body, ctx, self._optimistic(tenant))
         issued = {token: item.value for token, item in result.issued.items()}
         earlier = self._vault.tokens(tenant, conversation) if not result.blocked else []
         return Redaction(
@@ -105,11 +116,19 @@ class ShopProtector:
         )
 
     def _redact_and_store(
-        self, redactor: Redactor, api: Api, body: dict[str, Any], ctx: RedactContext
+        self,
+        redactor: Redactor,
+        api: Api,
+        body: dict[str, Any],
+        ctx: RedactContext,
+        optimistic: Callable[[str], Binding | None],
     ) -> RedactResult:
-        """Redact, then bind the issued tokens; mint again when a racing request won a token."""
+        """Redact (optimistically first), then bind the issued tokens; mint again, asking the
+        vault, when the vault refused a token (bound to another value, or won by a racing
+        request)."""
         for attempt in range(1, MINT_ATTEMPTS + 1):
-            result = redactor.redact_request(api, body, ctx)
+            first = replace(ctx, bound=optimistic) if attempt == 1 else ctx
+            result = redactor.redact_request(api, body, first)
             if result.blocked:
                 return result
             try:
@@ -126,12 +145,22 @@ class ShopProtector:
         if getattr(self._sink, "error", None) is not None:
             raise Rejected(503, "audit_unavailable", "the audit trail cannot be written")
 
-    def _bound(self, tenant: str, token: str) -> Binding | None:
-        """What `token` stands for in `tenant` (collision check while minting)."""
+    def _optimistic(self, tenant: str) -> Callable[[str], Binding | None]:
+        """The first redaction's collision check: what this process stored recently, no vault
+        read (the vault's write refuses a collision, and the retry asks the vault)."""
+
+        return lambda token: self._recent(tenant, token)
+
+    def _recent(self, tenant: str, token: str) -> Binding | None:
         cached = self._stored.get((tenant, token))
         if cached is not None and self._clock() - cached[1] < self._refresh:
             return cached[0]
-        return self._vault.binding(tenant, token)
+        return None
+
+    def _bound(self, tenant: str, token: str) -> Binding | None:
+        """What `token` stands for in `tenant` (collision check while minting)."""
+        recent = self._recent(tenant, token)
+        return recent if recent is not None else self._vault.binding(tenant, token)
 
     @property
     def _refresh(self) -> float:

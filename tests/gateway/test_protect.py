@@ -1,0 +1,124 @@
+"""`ShopProtector` minting against a real SQLite vault: optimistic first, the vault decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from egressguard.gateway.actions import Api
+from egressguard.gateway.audit_events import AuditEvent
+from egressguard.gateway.detect import Detector, build_detector
+from egressguard.gateway.policy import Policy
+from egressguard.gateway.protect import ShopProtector
+from egressguard.gateway.settings import PolicySettings
+from egressguard.gateway.tokens import TOKEN_PATTERN, Binding, Tokenizer
+from egressguard.gateway.vault import SqliteVault, VaultEntry
+from egressguard.gateway.vault_keys import Keyring, new_key
+
+SECRET = b"0123456789abcdef0123456789abcdef"
+ROUTE = "/v1/chat/completions"
+EMAIL = "jan.kowalski@example.com"
+OTHER = "marie.dupont@example.fr"
+
+
+class _Sink:
+    error = None
+
+    def emit(self, event: AuditEvent) -> None:
+        return None
+
+
+class _CountingVault(SqliteVault):
+    """Counts the minting look-ups (`binding`)."""
+
+    reads = 0
+
+    def binding(self, tenant: str, token: str) -> Binding | None:
+        self.reads += 1
+        return super().binding(tenant, token)
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return build_detector([])
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Iterator[_CountingVault]:
+    with _CountingVault(tmp_path / "vault.sqlite3", Keyring(new_key(), ())) as opened:
+        yield opened
+
+
+def _protector(detector: Detector, vault: SqliteVault) -> ShopProtector:
+    policy = Policy(PolicySettings(default_upstream="eu", allowed_regions=frozenset({"eu"})))
+    return ShopProtector(
+        detector=detector,
+        tokenizer=Tokenizer(SECRET),
+        policy=policy,
+        vault=vault,
+        sink=_Sink(),
+        ttl_s=3600,
+    )
+
+
+def _body(text: str) -> dict[str, Any]:
+    return {"model": "m", "messages": [{"role": "user", "content": text}]}
+
+
+def _sent_tokens(body: dict[str, Any]) -> list[str]:
+    return TOKEN_PATTERN.findall(body["messages"][0]["content"])
+
+
+def _conversation(body: dict[str, Any]) -> str:
+    return Tokenizer(SECRET).conversation_id("shop1", Api.CHAT, body, header="c1")
+
+
+def test_new_tokens_are_minted_without_vault_reads_and_stored(
+    detector: Detector, vault: _CountingVault
+) -> None:
+    body = _body(f"Write to {EMAIL} and {OTHER}")
+    redaction = _protector(detector, vault).redact(
+        ROUTE, body, tenant="shop1", conversation_header="c1"
+    )
+    tokens = _sent_tokens(redaction.body)
+    assert len(tokens) == 2 and vault.reads == 0
+    conversation = _conversation(body)
+    assert {vault.get("shop1", t, conversation=conversation) for t in tokens} == {EMAIL, OTHER}
+
+
+def test_a_token_the_vault_holds_for_another_value_is_lengthened(
+    detector: Detector, vault: _CountingVault
+) -> None:
+    body = _body(f"Write to {EMAIL}")
+    conversation = _conversation(body)
+    short = Tokenizer(SECRET).token("shop1", conversation, "email", EMAIL)
+    # another process bound the short token to another value (this process never saw it)
+    vault.put_many("shop1", [VaultEntry(short, OTHER, "email", conversation)], 3600)
+    protector = _protector(detector, vault)
+    redaction = protector.redact(ROUTE, body, tenant="shop1", conversation_header="c1")
+    (token,) = _sent_tokens(redaction.body)
+    assert token != short and token[:-1].startswith(short[:-1]) and len(token) == len(short) + 2
+    assert vault.get("shop1", token, conversation=conversation) == EMAIL
+    assert vault.get("shop1", short, conversation=conversation) == OTHER  # left as it was
+    assert redaction.lookup(token) == EMAIL
+    # the next turn gets the same longer token, from the process's own record of it
+    again = protector.redact(ROUTE, body, tenant="shop1", conversation_header="c1")
+    assert _sent_tokens(again.body) == [token]
+
+
+def test_a_token_the_vault_holds_for_the_same_value_is_reused(
+    detector: Detector, vault: _CountingVault
+) -> None:
+    body = _body(f"Write to {EMAIL}")
+    first = _protector(detector, vault).redact(
+        ROUTE, body, tenant="shop1", conversation_header="c1"
+    )
+    # another process (a protector with an empty cache) sees the stored binding and reuses it
+    second = _protector(detector, vault).redact(
+        ROUTE, body, tenant="shop1", conversation_header="c1"
+    )
+    assert _sent_tokens(first.body) == _sent_tokens(second.body)
+    assert vault.reads == 0 and vault.count("shop1") == 1
