@@ -528,3 +528,84 @@ def test_aad_and_subject_bytes_are_exactly_the_json_arrays(text: str) -> None:
     key = cipher._subject[keyring.current_id]
     expected = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
     assert cipher.subject(keyring.current_id, text, text + " Value") == expected
+
+
+def _names(path: Path, kind: str) -> set[str]:
+    rows = _raw(path).execute("SELECT name FROM sqlite_master WHERE type=?", (kind,))
+    return {row[0] for row in rows}
+
+
+def _key_ids(path: Path) -> set[str]:
+    return {row[0] for row in _raw(path).execute("SELECT key_id FROM vault_key_ids")}
+
+
+def test_key_ids_are_listed_in_their_own_table_not_an_index(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """An index on vault(key_id) cost one B-tree page per new token on every commit."""
+    path = tmp_path / "v.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "a@example.de", "email", None)
+    assert "vault_key" not in _names(path, "index")
+    assert _key_ids(path) == {keyring.current_id}
+    rotated = keyring.with_new_current(new_key())
+    with SqliteVault(path, rotated) as vault:
+        vault.put("shop1", "[EMAIL_2]", "b@example.de", "email", None)
+        assert _key_ids(path) == {keyring.current_id, rotated.current_id}
+        assert vault.rotate() == 1
+    assert _key_ids(path) == {rotated.current_id}
+    with SqliteVault(path, Keyring(rotated.current)) as vault:  # the old key can be dropped
+        assert vault.get("shop1", "[EMAIL_1]") == "a@example.de"
+
+
+def test_a_vault_with_the_key_index_is_upgraded(tmp_path: Path, keyring: Keyring) -> None:
+    path = tmp_path / "old.sqlite3"
+    with SqliteVault(path, keyring) as vault:
+        vault.put("shop1", "[EMAIL_1]", "a@example.de", "email", None)
+    conn = _raw(path)  # the file as the releases before vault_key_ids wrote it
+    conn.executescript(
+        "DROP TABLE vault_key_ids; CREATE INDEX vault_key ON vault (key_id);"
+        " PRAGMA wal_checkpoint(TRUNCATE);"
+    )
+    conn.close()
+    with pytest.raises(VaultError, match="wrong or lost vault key"):
+        SqliteVault(path, Keyring(new_key()))  # the upgrade found the entries' key
+    assert "vault_key" not in _names(path, "index")
+    with SqliteVault(path, keyring) as vault:
+        assert vault.get("shop1", "[EMAIL_1]") == "a@example.de"
+    assert _key_ids(path) == {keyring.current_id}
+
+
+def test_a_listed_key_without_entries_is_not_required(
+    tmp_path: Path, keyring: Keyring, clock: Clock
+) -> None:
+    path = tmp_path / "v.sqlite3"
+    with SqliteVault(path, keyring, clock=clock) as vault:
+        vault.put("shop1", "[EMAIL_1]", "a@example.de", "email", 60)
+        clock.now += 61
+        assert vault.purge_expired() == 1
+    other = Keyring(new_key())
+    with SqliteVault(path, other, clock=clock) as vault:  # nothing is under the old key now
+        vault.put("shop1", "[EMAIL_2]", "b@example.de", "email", None)
+    assert _key_ids(path) == {other.current_id}
+
+
+def test_a_batch_of_new_and_stored_tokens_settles_each(vault: Vault, clock: Clock) -> None:
+    """One statement for the new tokens; a batch that meets stored ones reads each back."""
+    vault.put_many("shop1", [VaultEntry("[EMAIL_1]", "a@example.de", "email", "c")], 60)
+    clock.now += 61  # [EMAIL_1] expired: replaced; [EMAIL_3]: new; [EMAIL_2]: refreshed below
+    vault.put_many("shop1", [VaultEntry("[EMAIL_2]", "b@example.de", "email", "c")], 60)
+    mixed = [
+        VaultEntry("[EMAIL_1]", "other@example.de", "email", "c"),
+        VaultEntry("[EMAIL_2]", "b@example.de", "email", "c"),
+        VaultEntry("[EMAIL_3]", "c@example.de", "email", "c"),
+    ]
+    vault.put_many("shop1", mixed, 120)
+    assert vault.get("shop1", "[EMAIL_1]", conversation="c") == "other@example.de"
+    clock.now += 100
+    assert sorted(vault.tokens("shop1", "c")) == ["[EMAIL_1]", "[EMAIL_2]", "[EMAIL_3]"]
+    with pytest.raises(TokenCollision):
+        vault.put_many(
+            "shop1", [VaultEntry("[EMAIL_4]", "d", "e", "c"), mixed[2]._replace(value="x")], 60
+        )
+    assert vault.get("shop1", "[EMAIL_4]") is None  # all or nothing

@@ -23,12 +23,20 @@ response id, no personal data) belonged to, per tenant, so a later request that 
 (``previous_response_id``) continues that conversation.
 
 Writing: ``put_many`` writes one request's tokens in one transaction, one ``INSERT ... ON
-CONFLICT DO NOTHING`` per token; only a token that is already stored is read back (to refresh
-its TTL, or to refuse it with ``TokenCollision``). The writing connection never checkpoints
-(``wal_autocheckpoint = 0``: no fsync lands on a request); a background thread checkpoints the
-WAL at most ``checkpoint_interval_s`` after a write, which fsyncs it, so a power loss can lose at
-most the last interval's tokens (with SQLite's automatic checkpoints that window was "until the
-WAL reached 1,000 pages"). A commit itself survives the process being killed.
+CONFLICT DO NOTHING`` run over all of them (``executemany``); only when some token was already
+stored is each read back (to refresh its TTL, or to refuse it with ``TokenCollision``). A
+commit's cost is the B-tree pages it dirties, and new tokens have random keys, so every index
+costs about one page per token: the table keeps the primary key, the subject index (erasure),
+the expiry index (purging; its keys grow with time, so it dirties one page) and the
+conversation index (one page per request). The key ids in use are kept in the small
+``vault_key_ids`` table (the start-up check and rotation), which replaced an index on
+``key_id`` that cost a page per new token (dropped when an older file is opened).
+
+The writing connection never checkpoints (``wal_autocheckpoint = 0``: no fsync lands on a
+request); a background thread checkpoints the WAL at most ``checkpoint_interval_s`` after a
+write, which fsyncs it, so a power loss can lose at most the last interval's tokens (with
+SQLite's automatic checkpoints that window was "until the WAL reached 1,000 pages"). A commit
+itself survives the process being killed.
 
 Rotation: new writes use the current key; ``rotate()`` re-encrypts (and re-digests) every
 entry still under an older key. Opening a vault whose entries use a key the keyring does not
@@ -224,7 +232,6 @@ _SCHEMA = (
         conversation TEXT,
         PRIMARY KEY (tenant, token)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS vault_subject ON vault (tenant, subject)",
-    "CREATE INDEX IF NOT EXISTS vault_key ON vault (key_id)",
     "CREATE INDEX IF NOT EXISTS vault_expiry ON vault (expires_at) WHERE expires_at IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS vault_responses (
         tenant       TEXT NOT NULL,
@@ -238,6 +245,12 @@ _CONVERSATION_INDEX = (
     "CREATE INDEX IF NOT EXISTS vault_conversation ON vault (tenant, conversation) "
     "WHERE conversation IS NOT NULL"
 )
+
+
+# Added later: the key ids that entries use (filled from the table when it is created; an older
+# file's `vault_key` index on vault(key_id), one B-tree page per new token, is dropped then).
+_KEY_IDS = "CREATE TABLE IF NOT EXISTS vault_key_ids (key_id TEXT PRIMARY KEY) WITHOUT ROWID"
+_RECORD_KEY_ID = "INSERT OR IGNORE INTO vault_key_ids (key_id) VALUES (?)"
 
 
 # Without statistics SQLite's planner prefers the primary key's `tenant` prefix over this partial
@@ -326,17 +339,36 @@ class SqliteVault:
             if "conversation" not in columns:
                 self._conn.execute("ALTER TABLE vault ADD COLUMN conversation TEXT")
             self._conn.execute(_CONVERSATION_INDEX)
+            self._init_key_ids()
+
+    def _init_key_ids(self) -> None:
+        """Create ``vault_key_ids`` (filled from the entries once) and drop the old index."""
+        conn = self._conn
+        query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='vault_key_ids'"
+        if conn.execute(query).fetchone() is None:
+            conn.execute(_KEY_IDS)
+            conn.execute("INSERT OR IGNORE INTO vault_key_ids SELECT DISTINCT key_id FROM vault")
+        conn.execute("DROP INDEX IF EXISTS vault_key")
 
     def _check_keys(self) -> None:
         with self._read() as conn:
-            kids = [row[0] for row in conn.execute("SELECT DISTINCT key_id FROM vault")]
-        unknown = sorted(kid for kid in kids if not self._cipher.known(kid))
+            kids = [row[0] for row in conn.execute("SELECT key_id FROM vault_key_ids")]
+        unknown = sorted(kid for kid in kids if not self._cipher.known(kid) and self._uses(kid))
         if unknown:
             raise VaultError(
                 f"the vault {self.path} holds entries under key(s) {', '.join(unknown)} that the "
                 "configured keyring lacks: wrong or lost vault key? (keep old keys after the "
                 "current one in the key file or variable)"
             )
+
+    def _uses(self, kid: str) -> bool:
+        """Whether an entry is still under ``kid`` (a listed key whose entries all expired or
+        were erased is forgotten; the scan runs only for a key the keyring lacks)."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM vault WHERE key_id=? LIMIT 1", (kid,)).fetchone():
+                return True
+            conn.execute("DELETE FROM vault_key_ids WHERE key_id=?", (kid,))
+            return False
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -369,34 +401,34 @@ class SqliteVault:
         now = self._clock()
         expires = expiry(now, ttl_s)
         kid = self._cipher.current_id
+        cipher = self._cipher
+        batch = list(entries)
+        rows: list[tuple[object, ...]] = []
+        for entry in batch:
+            nonce, blob = cipher.encrypt(tenant, entry.token, entry.value)
+            subject = cipher.subject(kid, tenant, entry.value)
+            head = (tenant, entry.token, kid, nonce, blob, entry.category, subject, now)
+            rows.append((*head, expires, entry.conversation))
+        if not rows:
+            return
         with self._write() as conn:
-            for entry in entries:
-                self._put_one(conn, tenant, entry, kid, now, expires)
+            conn.execute(_RECORD_KEY_ID, (kid,))
+            if conn.executemany(_INSERT_NEW, rows).rowcount == len(rows):
+                return  # only new tokens (the common case): one statement
+            for entry, row in zip(batch, rows, strict=True):  # some were stored already
+                self._settle(conn, tenant, entry, row, now, expires)
 
-    def _put_one(
+    def _settle(
         self,
         conn: sqlite3.Connection,
         tenant: str,
         entry: VaultEntry,
-        kid: str,
+        row: tuple[object, ...],
         now: float,
         expires: float | None,
     ) -> None:
-        nonce, blob = self._cipher.encrypt(tenant, entry.token, entry.value)
-        row = (
-            tenant,
-            entry.token,
-            kid,
-            nonce,
-            blob,
-            entry.category,
-            self._cipher.subject(kid, tenant, entry.value),
-            now,
-            expires,
-            entry.conversation,
-        )
-        if conn.execute(_INSERT_NEW, row).rowcount == 1:
-            return  # a new token (the common case): one statement
+        """One token of a batch not all new: refresh it, refuse it, or replace an expired one
+        (a token this batch just inserted reads back as itself and is left as it is)."""
         existing = conn.execute(
             "SELECT key_id, nonce, ciphertext, expires_at, conversation FROM vault "
             "WHERE tenant=? AND token=?",
@@ -501,6 +533,7 @@ class SqliteVault:
     def _rotate_batch(self) -> int:
         kid = self._cipher.current_id
         with self._write() as conn:
+            conn.execute(_RECORD_KEY_ID, (kid,))
             rows = conn.execute(
                 "SELECT tenant, token, key_id, nonce, ciphertext FROM vault WHERE key_id != ? "
                 "LIMIT ?",
@@ -514,6 +547,8 @@ class SqliteVault:
                     "WHERE tenant=? AND token=?",
                     (kid, nonce, blob, self._cipher.subject(kid, tenant, value), tenant, token),
                 )
+            if len(rows) < _ROTATE_BATCH:  # the last batch: no entry is under another key now
+                conn.execute("DELETE FROM vault_key_ids WHERE key_id != ?", (kid,))
         return len(rows)
 
     def count(self, tenant: str | None = None) -> int:
