@@ -2,8 +2,9 @@
 
 The app is driven directly (scope, receive, send) against a real test upstream on loopback,
 with a pass-through `Protector` (the seam `build_app_with` offers), so these tests look only at
-HTTP and streaming behaviour: when `http.response.start` goes out, that every upstream SSE
-event is its own `http.response.body` with `more_body=True`, and Content-Length handling.
+HTTP and streaming behaviour: when `http.response.start` goes out, that the upstream's SSE
+events go out as they arrive in `http.response.body` messages with `more_body=True` (the
+complete events of one upstream read in one message), and Content-Length handling.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ async def _drive(
     return sent, protector
 
 
-def test_sse_each_event_is_its_own_body_message(
+def test_sse_events_go_out_whole_in_body_messages(
     settings: GatewaySettings, upstream: TestUpstream
 ) -> None:
     upstream.behaviour.reply = "Hello there, general Kenobi"
@@ -148,7 +149,8 @@ def test_sse_each_event_is_its_own_body_message(
     assert b"x-egressguard-overhead-ms" in headers
     bodies = sent[1:]
     assert all(m["type"] == "http.response.body" for m in bodies)
-    assert [m["body"] for m in bodies[:-1]] == expected  # one message per upstream event
+    assert b"".join(m["body"] for m in bodies[:-1]) == b"".join(expected)
+    assert all(m["body"].endswith(b"\n\n") for m in bodies[:-1])  # whole events only
     assert all(m["more_body"] for m in bodies[:-1])  # streaming preserved, not collapsed
     assert bodies[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 

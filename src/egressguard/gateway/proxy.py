@@ -1,11 +1,12 @@
 """One proxied exchange as pure ASGI: auth -> body -> redact -> route -> upstream -> restore.
 
 `http.response.start` is held back until the body decision is made: a JSON answer is read,
-restored and sent with a fresh Content-Length; an SSE answer is parsed, restored event by
-event and each event is sent as its own `http.response.body` (`more_body=True`) the moment it
-is complete, with no Content-Length. Upstream responses are always closed. All mutable state
-lives in the per-request `_Call`; the shared `GatewayContext` is read-only apart from the
-rate-limit buckets and the metrics.
+restored and sent with a fresh Content-Length; an SSE answer is parsed and restored event by
+event, and the complete events of each upstream read go out at once as one
+`http.response.body` (`more_body=True`), with no Content-Length: nothing waits for a later read,
+and a burst of events is one socket write instead of one per event. Upstream responses are
+always closed. All mutable state lives in the per-request `_Call`; the shared `GatewayContext`
+is read-only apart from the rate-limit buckets and the metrics.
 """
 
 from __future__ import annotations
@@ -233,14 +234,15 @@ class _Call:
                 events = rewriter.feed(chunk)
                 if not self.started:
                     self.post_s += self.ctx.clock() - t
-                for event in events:
-                    await self._body(event, more=True)
+                if events:
+                    await self._body(b"".join(events), more=True)
             if watcher.done():  # the client left: stop reading, close the upstream stream
                 self.outcome = "client_disconnected"
                 self.status = 499 if self.started else self.status
                 return
-            for event in rewriter.close():
-                await self._body(event, more=True)
+            tail = rewriter.close()
+            if tail:
+                await self._body(b"".join(tail), more=True)
             self.response_digest = digest.hexdigest()
             await self._body(b"", more=False)
         except UpstreamError as exc:
