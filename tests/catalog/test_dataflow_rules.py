@@ -10,7 +10,7 @@ from egressguard.catalog.dataflow_rules import (
     dataflow_rules_from_toml,
     load_dataflow_rules,
 )
-from egressguard.catalog.dataflow_schema import normalise_field, split_subject
+from egressguard.catalog.dataflow_schema import normalise_field, split_subject, split_typed
 from egressguard.errors import CatalogError
 from egressguard.model import DataCategory
 
@@ -71,6 +71,30 @@ def test_load_is_cached() -> None:
 )
 def test_split_subject(text: str, with_receiver: bool, expected: tuple[str, str, str]) -> None:
     assert split_subject(text, with_receiver) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Magento\\Framework\\App\\RequestInterface $request->getParams()",
+            ("Magento\\Framework\\App\\RequestInterface", "$request->getParams()"),
+        ),
+        (
+            "\\Acme\\AiRequest $this->request->getParam('q')",
+            ("Acme\\AiRequest", "$this->request->getParam('q')"),
+        ),
+        ("A|B\\C $r->getParams()", ("A|B\\C", "$r->getParams()")),
+        ("$request->getParams()", ("", "$request->getParams()")),
+        ("customerData.get('cart')", ("", "customerData.get('cart')")),
+        (
+            "curl_setopt($ch, CURLOPT_POSTFIELDS, $x)",
+            ("", "curl_setopt($ch, CURLOPT_POSTFIELDS, $x)"),
+        ),
+    ],
+)
+def test_split_typed(text: str, expected: tuple[str, str]) -> None:
+    assert split_typed(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -147,6 +171,47 @@ def test_a_valid_snippet_loads() -> None:
 def test_errors_name_the_entry(replace: str, by: str, message: str) -> None:
     with pytest.raises(CatalogError, match=message.replace("(", r"\(").replace("[", r"\[")):
         dataflow_rules_from_toml({"php.toml": _SOURCE.replace(replace, by)})
+
+
+_TYPED = _SOURCE.replace(
+    "samples = {",
+    "receiver_type = '^Magento\\\\'\nsamples = {",
+)
+
+
+def test_receiver_type_applies_only_to_a_known_class() -> None:
+    rules = dataflow_rules_from_toml({"php.toml": _TYPED})
+    php = rules.language("php")
+    assert php.source("getEmail", "$c") is not None  # class not known
+    assert php.source("getEmail", "$c", "", "Magento\\Customer\\Model\\Customer") is not None
+    assert php.source("getEmail", "$c", "", "magento\\customer\\model\\customer") is not None
+    assert php.source("getEmail", "$c", "", "Acme\\Crm\\Contact") is None
+    assert php.source("getEmail", "$c", "", "Acme\\Crm\\Contact|Magento\\X") is not None
+    check_samples(rules)
+
+
+def test_receiver_type_samples_run() -> None:
+    broken = _TYPED.replace(
+        'no_match = ["$c->getId()"]', 'no_match = ["Magento\\\\C $c->getEmail()"]'
+    )
+    with pytest.raises(CatalogError, match=r"s-one: samples\.no_match\[0\]"):
+        check_samples(dataflow_rules_from_toml({"php.toml": broken}))
+    fine = _TYPED.replace('no_match = ["$c->getId()"]', 'no_match = ["Acme\\\\C $c->getEmail()"]')
+    check_samples(dataflow_rules_from_toml({"php.toml": fine}))
+
+
+def test_receiver_type_is_checked_at_load() -> None:
+    with pytest.raises(CatalogError, match="s-one: 'receiver_type' is not a valid"):
+        dataflow_rules_from_toml({"php.toml": _TYPED.replace("'^Magento", "'(^Magento")})
+    function = _TYPED.replace('kind = "method"', 'kind = "function"')
+    with pytest.raises(CatalogError, match="s-one: 'receiver_type' needs a kind with a receiver"):
+        dataflow_rules_from_toml({"php.toml": function})
+    sink = (
+        '[[sinks]]\nid = "x"\nkind = "http-call"\nlabel = "L"\npattern = "a"\n'
+        "receiver_type = 'b'\nsamples = { match = [\"a\"] }\n"
+    )
+    with pytest.raises(CatalogError, match="x: unknown key"):
+        dataflow_rules_from_toml({"php.toml": sink})
 
 
 def test_a_sample_that_does_not_behave_names_the_entry() -> None:

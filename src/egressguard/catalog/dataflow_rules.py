@@ -18,6 +18,12 @@ SCHEMA (shared by every language file)
     pattern = '^getCustomerEmail$'    # Python regex searched in the name (anchor it)
     receiver = 'order|quote'          # optional; case-insensitive regex searched in the
                                       # receiver hint (object text, type hint, origin)
+    receiver_type = '^magento|^psr'   # optional, kinds with a receiver; case-insensitive
+                                      # regex searched in the receiver's own declared class,
+                                      # fully qualified (a typed parameter or a typed or
+                                      # injected $this->property); the entry then applies
+                                      # only when that class is unknown (untyped variable,
+                                      # call result) or matches. Only PHP knows classes.
     requires = "^\\s*$"               # optional; regex searched in the argument text
     also = ["bulk_export"]            # optional; more categories the source carries
     key_arg = false                   # optional; the first literal argument is a field name
@@ -47,7 +53,9 @@ SCHEMA (shared by every language file)
 
 A sample is the subject as the engine sees it: `receiver->name(args)`, `receiver.name(args)`,
 `name(args)` or a bare name/path. For kinds with a receiver (method, property, js-call,
-http-call, sdk-call, request-body, ws-send) it is split at the last `->`, `?->`, `::` or `.`.
+http-call, sdk-call, request-body, ws-send) it is split at the last `->`, `?->`, `::` or `.`,
+and may start with the receiver's declared class, written as a PHP parameter is:
+`Acme\\Ai\\Api\\AiRequestInterface $request->getParams()` (no class: not known).
 A sink only counts when the language engine also ties it to an AI call site (the endpoint
 analyser's IntegrationSite); the rules say *how* data is sent, the sites say *where*.
 
@@ -83,6 +91,7 @@ from egressguard.catalog.dataflow_schema import (
     SourceKind,
     SourceRule,
     split_subject,
+    split_typed,
 )
 from egressguard.catalog.fields import Fields, entry_id
 from egressguard.errors import CatalogError
@@ -105,7 +114,7 @@ FIELDS_FILE = "fields.toml"
 SANITIZERS_FILE = "sanitizers.toml"
 _SHARED = frozenset({FIELDS_FILE, SANITIZERS_FILE})
 _COMMON = frozenset({"id", "kind", "pattern", "receiver", "requires", "confidence", "samples"})
-_SOURCE_KEYS = _COMMON | {"category", "also", "key_arg", "key_only", "note"}
+_SOURCE_KEYS = _COMMON | {"category", "also", "key_arg", "key_only", "note", "receiver_type"}
 _SINK_KEYS = _COMMON | {"label", "payload_args", "payload_keys", "url_arg", "note"}
 
 
@@ -182,10 +191,13 @@ def _language(language: str, doc: Mapping[str, object]) -> LanguageRules:
 
 def _parse_source(e: Fields, language: str) -> SourceRule:
     e.only(required={"id", "kind", "category", "pattern", "samples"}, optional=_SOURCE_KEYS)
+    kind = e.enum("kind", SourceKind)
+    if "receiver_type" in e.table and kind not in RECEIVER_KINDS:
+        raise e.error(f"'receiver_type' needs a kind with a receiver, not {kind.value!r}")
     return SourceRule(
         id=e.eid,
         language=language,
-        kind=e.enum("kind", SourceKind),
+        kind=kind,
         category=e.enum("category", DataCategory),
         also=_categories(e, "also"),
         match=_matcher(e),
@@ -261,10 +273,14 @@ def _parse_sanitizer(e: Fields) -> SanitizerRule:
 def _matcher(e: Fields) -> Matcher:
     receiver = e.text("receiver", "", empty=True)
     requires = e.text("requires", "", empty=True)
+    receiver_type = e.text("receiver_type", "", empty=True)
     return Matcher(
         pattern=e.regex("pattern", e.text("pattern")),
         receiver=e.regex("receiver", receiver, re.IGNORECASE) if receiver else None,
         requires=e.regex("requires", requires) if requires else None,
+        receiver_type=(
+            e.regex("receiver_type", receiver_type, re.IGNORECASE) if receiver_type else None
+        ),
     )
 
 
@@ -306,8 +322,10 @@ def _check_matcher(
         ("no_match", samples.no_match, False),
     ):
         for i, text in enumerate(texts):
-            name, receiver, args = split_subject(text, kind in RECEIVER_KINDS)
-            if matcher.matches(name, receiver, args) is not want:
+            typed = kind in RECEIVER_KINDS
+            declared, subject = split_typed(text) if typed else ("", text)
+            name, receiver, args = split_subject(subject, typed)
+            if matcher.matches(name, receiver, args, declared) is not want:
                 raise CatalogError(f"{eid}: samples.{label}[{i}] {text!r} does not behave")
 
 

@@ -10,10 +10,19 @@ an access (the *subject*):
               text, declared type and where it came from ("$billing $order->getBillingAddress()")
     args      the source text of the arguments ("'cost'", "$ch, CURLOPT_POSTFIELDS, $body")
 
+and, when the engine knows it, a fourth (only the PHP engine does, for a receiver that is a
+typed parameter or a typed/injected `$this->property`):
+
+    receiver_type  the receiver's own declared class, fully qualified through the file's
+                   `use` statements, union members joined by "|", scalar types left out
+                   ("Magento\\Framework\\App\\RequestInterface"); "" when not known
+
 A sample in a data file is written as the engine would see the subject, e.g.
 `$order->getCustomerEmail()`, `$this->checkoutSession->getQuote()`, `curl_setopt($ch,
 CURLOPT_POSTFIELDS, $x)`, `customerData.get('cart')`, `customer.email`; `split_subject` turns
-it into (name, receiver, args).
+it into (name, receiver, args). A sample may start with its receiver's declared class, written
+as a PHP parameter is (`Acme\\Ai\\Api\\AiRequestInterface $request->getParams()`);
+`split_typed` takes it off.
 """
 
 from __future__ import annotations
@@ -96,6 +105,19 @@ def split_subject(text: str, with_receiver: bool) -> tuple[str, str, str]:
     return text[seps[-1].end() :], text[: seps[-1].start()], args
 
 
+_TYPED = re.compile(r"^(\\?[A-Za-z_][\w\\]*(?:\|\\?[A-Za-z_][\w\\]*)*)\s+(?=\$)")
+
+
+def split_typed(text: str) -> tuple[str, str]:
+    """(declared class, the rest) of a sample that starts with its receiver's class, as a
+    PHP parameter is written: `Acme\\Ai\\AiRequest $request->getParams()`; ("", text) if not."""
+    text = text.strip()
+    found = _TYPED.match(text)
+    if found is None:
+        return "", text
+    return found.group(1).lstrip("\\"), text[found.end() :]
+
+
 def _final_call(text: str) -> int | None:
     """Offset of the `(` opening the final argument list of `text`, or None."""
     if not text.endswith(")"):
@@ -117,18 +139,33 @@ class Samples:
 @dataclass(frozen=True, slots=True)
 class Matcher:
     """`pattern` searched in the name; optional `receiver` (case-insensitive) searched in the
-    receiver hint and `requires` searched in the argument text. Absent means "any"."""
+    receiver hint and `requires` searched in the argument text. Absent means "any".
+
+    `receiver_type` (case-insensitive) is searched in the receiver's declared class when the
+    engine knows it (one member of a union is enough). An unknown class passes: the entry
+    still applies to an untyped `$request` or to a call result (`$this->getRequest()`)."""
 
     pattern: re.Pattern[str]
     receiver: re.Pattern[str] | None = None
     requires: re.Pattern[str] | None = None
+    receiver_type: re.Pattern[str] | None = None
 
-    def matches(self, name: str, receiver: str = "", args: str = "") -> bool:
+    def matches(
+        self, name: str, receiver: str = "", args: str = "", receiver_type: str = ""
+    ) -> bool:
         if self.pattern.search(name) is None:
             return False
         if self.receiver is not None and self.receiver.search(receiver) is None:
             return False
+        if not self.type_allows(receiver_type):
+            return False
         return self.requires is None or self.requires.search(args) is not None
+
+    def type_allows(self, receiver_type: str) -> bool:
+        """No type constraint, an unknown class, or a declared class the constraint names."""
+        if self.receiver_type is None or not receiver_type:
+            return True
+        return any(self.receiver_type.search(t) for t in receiver_type.split("|"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +250,14 @@ class LanguageRules:
     sources: tuple[SourceRule, ...] = ()
     sinks: tuple[SinkRule, ...] = ()
 
-    def source(self, name: str, receiver: str = "", args: str = "") -> SourceRule | None:
+    def source(
+        self, name: str, receiver: str = "", args: str = "", receiver_type: str = ""
+    ) -> SourceRule | None:
         """The first source rule (file order) matching the subject."""
-        return next((r for r in self.sources if r.match.matches(name, receiver, args)), None)
+        return next(
+            (r for r in self.sources if r.match.matches(name, receiver, args, receiver_type)),
+            None,
+        )
 
     def sink(self, name: str, receiver: str = "", args: str = "") -> SinkRule | None:
         return next((r for r in self.sinks if r.match.matches(name, receiver, args)), None)
