@@ -91,6 +91,68 @@ def test_receiver_decides_getname() -> None:
     assert cats(customer) == {C.CUSTOMER_PII}
 
 
+def typed(params: str, body: str, uses: str = "", injected: str = "") -> str:
+    """A class whose run() sends `$prompt`, with `use` lines and injected properties."""
+    return f"""<?php
+namespace Acme\\Ai\\Model;
+{uses}
+class X {{
+    public function __construct(private readonly Client $client{injected}) {{}}
+    public function run({params}) {{
+$prompt = json_encode({body});
+$this->client->post('{URL}', ['json' => ['messages' => [['content' => $prompt]]]]);
+    }}
+}}
+"""
+
+
+_HTTP = "use Magento\\Framework\\App\\RequestInterface;"
+_DTO = "use Acme\\Ai\\Api\\Data\\AiRequestInterface;"
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "uses", "injected"),
+    [
+        ("RequestInterface $request", "$request->getParams()", _HTTP, ""),
+        ("\\Magento\\Framework\\App\\RequestInterface $request", "$request->getParam('q')", "", ""),
+        (
+            "?HttpRequest $request",
+            "$request->getPostValue()",
+            "use Magento\\Framework\\App\\Request\\Http as HttpRequest;",
+            "",
+        ),
+        ("", "$this->request->getParam('q')", _HTTP, ", private RequestInterface $request"),
+        ("$request", "$request->getParams()", "", ""),
+        ("mixed $request", "$request->getParams()", "", ""),
+        ("", "$this->getRequest()->getParams()", _DTO, ""),
+        ("", "$this->context->getRequest()->getParam('q')", "", ", private Context $context"),
+        # reassigned: no longer the parameter's class
+        ("AiRequestInterface $request", "($request = $this->getRequest())->getParams()", _DTO, ""),
+    ],
+)
+def test_request_params_from_an_http_or_unknown_receiver(
+    params: str, body: str, uses: str, injected: str
+) -> None:
+    assert cats(flows_of(typed(params, body, uses, injected))) == {C.SHOPPER_TEXT}
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "uses", "injected"),
+    [
+        ("AiRequestInterface $request", "$request->getParams()", _DTO, ""),
+        ("AiRequestInterface $request", "$request->getParam('max_tokens')", _DTO, ""),
+        ("", "$this->request->getParams()", _DTO, ", private AiRequestInterface $request"),
+        # not imported: the namespace's own RequestInterface, not Magento's
+        ("RequestInterface $request", "$request->getParams()", "", ""),
+        ("AiRequestInterface $request", "$request->getBody()", _DTO, ""),
+    ],
+)
+def test_request_params_of_a_project_request_class_are_not_shopper_text(
+    params: str, body: str, uses: str, injected: str
+) -> None:
+    assert not flows_of(typed(params, body, uses, injected))
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -63,7 +63,8 @@ def evaluate(w: Walker, node: Node) -> Taint:
     php_sinks.check(w, node, name, hint, args, arg_taints, not is_function)
     if is_function and name == "compact":
         return _compact(w, node, args)
-    found = w.source_rule(node, name, hint, args_text)
+    declared = "" if is_function else w.receiver_type(obj)
+    found = w.source_rule(node, name, hint, args_text, declared)
     if found is not None:
         return found if _names_a_part(name, found) else union(found, receiver)
     if w.an.rules.sanitizer(name, not is_function, "php") is not None:

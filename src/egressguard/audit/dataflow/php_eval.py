@@ -62,6 +62,7 @@ class Frame:
     def __post_init__(self) -> None:
         self.env: dict[str, Taint] = {}
         self.hints: dict[str, str] = {}
+        self.types: dict[str, str] = {}  # variable -> declared class, while it holds it
         self.origins: dict[str, Node] = {}
         self.returns: Taint = EMPTY
 
@@ -79,6 +80,7 @@ def run_function(
     """Analyse one function body with its parameters bound; its return taint."""
     for p in A.params(frame.function):
         frame.hints[p.name] = p.type
+        frame.types[p.name] = frame.ctx.unit.declared_class(p.type)
         frame.env[p.name] = bound.get(p.name, EMPTY)
     target = body if body is not None else A.body(frame.function)
     if target is not None:
@@ -159,6 +161,7 @@ class Walker:
         old = EMPTY if strong and self.nested == 0 else self.f.env.get(name, EMPTY)
         self.f.env[name] = union(old, taint)
         self.f.hints[name] = f"{short(origin)} {self.hint(origin)}"
+        self.f.types.pop(name, None)  # it may no longer hold its parameter's class
         self.f.origins[name] = origin
 
     # --- expressions ----------------------------------------------------------------------
@@ -315,6 +318,8 @@ class Walker:
         body = node.child_by_field_name("body")
         if body is None:
             return EMPTY
+        for p in A.params(node):
+            self.f.types.pop(p.name, None)  # shares the frame: not the method's parameter
         if node.type == "arrow_function":
             return self.eval(body)
         self.statements(body)
@@ -346,8 +351,23 @@ class Walker:
             extra = self.f.hints.get(A.text(root), "")
         return f"{A.text(receiver)[:300]} {extra}"
 
-    def source_rule(self, node: Node, name: str, hint: str, args: str) -> Taint | None:
-        rule = self.an.php.source(name, hint, args)
+    def receiver_type(self, receiver: Node | None) -> str:
+        """The receiver's own declared class, fully qualified: a typed parameter that still
+        holds its argument or a typed/injected `$this->prop` ("" when not known)."""
+        if receiver is None:
+            return ""
+        prop = A.this_property(receiver)
+        if prop is not None:
+            declared = self.f.state.prop_type(self.an.index, prop)
+            return declared[0].declared_class(declared[1]) if declared else ""
+        if receiver.type == "variable_name":
+            return self.f.types.get(A.text(receiver), "")
+        return ""
+
+    def source_rule(
+        self, node: Node, name: str, hint: str, args: str, receiver_type: str = ""
+    ) -> Taint | None:
+        rule = self.an.php.source(name, hint, args, receiver_type)
         if rule is None:
             return None
         categories = rule.categories

@@ -37,6 +37,12 @@ _PREFERENCE = re.compile(
     r"<preference\s+for=\"\\?([\w\\]+)\"\s+type=\"\\?([\w\\]+)\"", re.IGNORECASE
 )
 _INDEXES_KEPT = 2
+# Declared types that name no class (what a receiver of these is, is not known).
+_NOT_CLASSES = frozenset(
+    {"array", "bool", "callable", "false", "float", "int", "iterable", "mixed", "never"}
+    | {"null", "object", "parent", "self", "static", "string", "true", "void"}
+)
+_TYPE_PARTS = re.compile(r"[|&()?\s]+")
 
 
 @dataclass
@@ -73,6 +79,13 @@ class FileUnit:
 
     def klass(self, name: str) -> ClassInfo | None:
         return next((c for c in self.classes if c.name == name), None)
+
+    def declared_class(self, written: str) -> str:
+        """A declared type as the data-flow rules see it: each class of `?A|B&C` fully
+        qualified, joined by "|"; scalars, `self`, `mixed` and the like left out ("" when
+        nothing is left: the class is not known)."""
+        parts = (p for p in _TYPE_PARTS.split(written) if p)
+        return "|".join(self.qualify(p) for p in parts if p.lower() not in _NOT_CLASSES)
 
 
 def file_unit(rel: str, data: bytes) -> FileUnit:
