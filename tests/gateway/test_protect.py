@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,14 @@ def test_a_token_the_vault_holds_for_the_same_value_is_reused(
     )
     assert _sent_tokens(first.body) == _sent_tokens(second.body)
     assert vault.reads == 0 and vault.count("shop1") == 1
+
+
+def test_the_stored_token_record_leaves_the_cyclic_gcs_view(
+    detector: Detector, vault: _CountingVault
+) -> None:
+    """Up to 100,000 entries: full collections need not walk them."""
+    protector = _protector(detector, vault)
+    protector.redact(ROUTE, _body(f"Write to {EMAIL}"), tenant="shop1", conversation_header="c1")
+    gc.collect()
+    records = list(protector._stored.items())
+    assert records and not any(gc.is_tracked(k) or gc.is_tracked(v) for k, v in records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 import pytest
@@ -83,3 +84,14 @@ def test_no_text_or_value_is_kept(detector: Counting) -> None:
 def test_at_least_one_entry() -> None:
     with pytest.raises(ValueError):
         ScanCache(Counting(), entries=0)
+
+
+def test_entries_leave_the_cyclic_gcs_view(detector: Counting) -> None:
+    """Only ints and plain strings inside: full collections need not walk a full cache."""
+    cache = ScanCache(detector, min_chars=64)
+    cache.scan(DENSE)
+    gc.collect()
+    gc.collect()  # the outer tuple is untracked once its spans are
+    (entry,) = cache._spans.values()
+    assert entry and not gc.is_tracked(entry)
+    assert not any(gc.is_tracked(span) for span in entry)
