@@ -450,6 +450,39 @@ def test_a_background_thread_checkpoints_writes_into_the_database_file(
     assert not [t for t in threading.enumerate() if t.name == "vault-checkpoint"]
 
 
+def _largest_wal(tmp_path: Path, keyring: Keyring, limit: int, seconds: float) -> int:
+    """Write 16-token batches without a pause for `seconds` (or until the WAL passes 32 MiB);
+    the largest size the WAL reached."""
+    path = tmp_path / f"v{limit}.sqlite3"
+    wal = path.with_name(path.name + "-wal")
+    vault = SqliteVault(path, keyring, checkpoint_interval_s=0.01, wal_limit_bytes=limit)
+    largest = n = 0
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and largest <= 32 << 20:
+            batch = [
+                VaultEntry(f"[EMAIL_{n}_{i}]", f"user{n}.{i}@example.de", "email", f"c{n}")
+                for i in range(16)
+            ]
+            vault.put_many("shop1", batch, None)
+            n += 1
+            largest = max(largest, wal.stat().st_size)
+        assert vault.count() == 16 * n
+    finally:
+        vault.close()
+    return largest
+
+
+def test_the_wal_stays_bounded_under_writes_that_never_pause(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    """A passive checkpoint never reaches the end of a WAL that grows without a pause, so the
+    WAL is never reused (here it passes 32 MiB within seconds: ~100 MB/s measured); past
+    `wal_limit_bytes` the thread truncates it, so it stays near one interval's writes."""
+    assert _largest_wal(tmp_path, keyring, 1 << 40, seconds=10) > 32 << 20
+    assert _largest_wal(tmp_path, keyring, 256 << 10, seconds=1.5) < 32 << 20
+
+
 def test_a_vault_from_before_conversations_is_upgraded(tmp_path: Path, keyring: Keyring) -> None:
     path = tmp_path / "old.sqlite3"
     with SqliteVault(path, keyring) as vault:
