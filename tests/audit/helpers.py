@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from egressguard.audit.analysers.base import Analyser, Output, SourceFile
 from egressguard.audit.classify import classify
+from egressguard.audit.project import Project
 from egressguard.catalog import load_catalog
 from egressguard.model import IntegrationSite
 
@@ -28,3 +31,22 @@ def run_analyser(
     if not analyser.wants(f):
         return []
     return list(analyser.analyse(f, load_catalog()))
+
+
+def project_tree(tmp_path: Path, files: dict[str, str]) -> Project:
+    """A scan project of these files (path -> text) written under `tmp_path`."""
+    project = Project(tmp_path)
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        project.add(rel)
+    return project
+
+
+def module_registration(module: str) -> str:
+    """A Magento module's registration.php."""
+    return (
+        "<?php\nuse Magento\\Framework\\Component\\ComponentRegistrar;\n"
+        f"ComponentRegistrar::register(ComponentRegistrar::MODULE, '{module}', __DIR__);\n"
+    )

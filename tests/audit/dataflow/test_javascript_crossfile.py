@@ -25,6 +25,7 @@ from egressguard.catalog import load_catalog
 from egressguard.catalog.dataflow_rules import load_dataflow_rules
 from egressguard.model import Language
 from tests.audit.dataflow.js_helpers import prepared
+from tests.audit.helpers import project_tree
 
 SERVICE = """import OpenAI from "openai";
 const openai = new OpenAI();
@@ -59,16 +60,6 @@ export async function action({ request }) {
 """
 
 
-def _tree(tmp_path: Path, files: dict[str, str]) -> Project:
-    project = Project(tmp_path)
-    for rel, content in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-        project.add(rel)
-    return project
-
-
 def _flows(project: Project, rel: str) -> list[Flow]:
     f = prepared(rel, (project.base / rel).read_text())
     f.project = project
@@ -86,7 +77,7 @@ TSCONFIG = '{ // paths\n "compilerOptions": { "baseUrl": ".", "paths": {"~/*": [
 
 
 def test_caller_in_another_file_reaches_the_sdk_call(tmp_path: Path) -> None:
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
             "package.json": "{}",
@@ -106,7 +97,9 @@ def test_caller_in_another_file_reaches_the_sdk_call(tmp_path: Path) -> None:
 
 
 def test_without_the_callers_the_field_name_is_still_a_guess(tmp_path: Path) -> None:
-    project = _tree(tmp_path, {"package.json": "{}", "app/services/assist.server.ts": SERVICE})
+    project = project_tree(
+        tmp_path, {"package.json": "{}", "app/services/assist.server.ts": SERVICE}
+    )
     found = _flows(project, "app/services/assist.server.ts")
     assert _by_line(found) == {12: {"customer_pii"}}  # shopper.firstName, by name (medium)
     assert {fl.confidence.value for fl in found} == {"medium"}
@@ -124,11 +117,13 @@ def test_require_and_module_exports(tmp_path: Path) -> None:
         "const { draft } = require('../lib/writer');\n"
         "router.post('/r', async (req, res) => { res.json(await draft(req.body.reason)); });\n"
     )
-    project = _tree(tmp_path, {"package.json": "{}", "lib/writer.js": lib, "routes/r.js": route})
+    project = project_tree(
+        tmp_path, {"package.json": "{}", "lib/writer.js": lib, "routes/r.js": route}
+    )
     assert _by_line(_flows(project, "lib/writer.js")) == {4: {"shopper_text"}}
     # without the route, nobody passes anything to `draft`
     (tmp_path / "routes/r.js").unlink()
-    assert _flows(_tree(tmp_path, {}), "lib/writer.js") == []
+    assert _flows(project_tree(tmp_path, {}), "lib/writer.js") == []
 
 
 def test_callers_passing_constants_send_nothing(tmp_path: Path) -> None:
@@ -140,7 +135,9 @@ def test_callers_passing_constants_send_nothing(tmp_path: Path) -> None:
         "}\nexport default { translate };\n"
     )
     job = "import t from '../ai/t.js';\nexport const run = () => t.translate('Hello', 'de');\n"
-    project = _tree(tmp_path, {"package.json": "{}", "src/ai/t.js": lib, "src/jobs/j.js": job})
+    project = project_tree(
+        tmp_path, {"package.json": "{}", "src/ai/t.js": lib, "src/jobs/j.js": job}
+    )
     assert _flows(project, "src/ai/t.js") == []
 
 
@@ -159,7 +156,7 @@ def test_each_sdk_call_is_its_own_site() -> None:
 
 
 def test_module_graph_resolves_relative_alias_and_index(tmp_path: Path) -> None:
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
             "package.json": "{}",
@@ -231,7 +228,7 @@ def test_tsconfig_reader_never_raises(raw: str) -> None:
 
 
 def test_a_barrel_that_re_exports_is_followed_one_step(tmp_path: Path) -> None:
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
             "package.json": "{}",

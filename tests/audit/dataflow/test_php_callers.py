@@ -16,19 +16,9 @@ from egressguard.audit.dataflow.php_symbols import ProjectIndex, file_unit
 from egressguard.audit.project import Project
 from egressguard.catalog import load_catalog
 from egressguard.model import DataCategory as C
-from tests.audit.helpers import source_file
+from tests.audit.helpers import module_registration, project_tree, source_file
 
 CATALOG = load_catalog()
-
-
-def _tree(tmp_path: Path, files: dict[str, str]) -> Project:
-    project = Project(tmp_path)
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        project.add(rel)
-    return project
 
 
 def _flows(project: Project, rel: str) -> list[Flow]:
@@ -36,13 +26,6 @@ def _flows(project: Project, rel: str) -> list[Flow]:
     f.project = project
     f.sites = tuple(EndpointAnalyser().analyse(f, CATALOG))
     return php.find_flows(f, CATALOG)
-
-
-def _registration(module: str) -> str:
-    return (
-        "<?php\nuse Magento\\Framework\\Component\\ComponentRegistrar;\n"
-        f"ComponentRegistrar::register(ComponentRegistrar::MODULE, '{module}', __DIR__);\n"
-    )
 
 
 NOTIFIER = """<?php
@@ -96,10 +79,10 @@ class NotifierTest {
 
 
 def _module(tmp_path: Path) -> Project:
-    return _tree(
+    return project_tree(
         tmp_path,
         {
-            "Ai/registration.php": _registration("Acme_Ai"),
+            "Ai/registration.php": module_registration("Acme_Ai"),
             "Ai/Model/Notifier.php": NOTIFIER,
             "Ai/Model/Store.php": STORE,
             "Ai/Observer/ARemember.php": REMEMBER,
@@ -156,14 +139,14 @@ def test_a_caller_in_a_module_that_requires_it_by_composer_is_found(tmp_path: Pa
         "public function execute()",
         "public function execute(\\Magento\\Sales\\Api\\Data\\OrderInterface $order)",
     )
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
-            "Ai/registration.php": _registration("Acme_Ai"),
+            "Ai/registration.php": module_registration("Acme_Ai"),
             "Ai/composer.json": '{"name": "acme/module-ai"}',
             "Ai/Model/Notifier.php": NOTIFIER,
             "Ai/Model/Store.php": STORE,
-            "Shop/registration.php": _registration("Acme_Shop"),
+            "Shop/registration.php": module_registration("Acme_Shop"),
             "Shop/composer.json": REQUIRES_AI,
             "Shop/Observer/BSend.php": caller,
         },
@@ -188,10 +171,10 @@ def test_a_class_is_named_by_its_whole_word_or_its_factory(
     tmp_path: Path, text: str, named: bool
 ) -> None:
     index = ProjectIndex(
-        _tree(
+        project_tree(
             tmp_path,
             {
-                "Ai/registration.php": _registration("Acme_Ai"),
+                "Ai/registration.php": module_registration("Acme_Ai"),
                 "Ai/Model/Other.php": f"<?php\nclass Other {{ {text} }}\n",
             },
         )
@@ -202,10 +185,10 @@ def test_a_class_is_named_by_its_whole_word_or_its_factory(
 
 def test_a_name_that_is_no_plain_identifier_is_still_searched(tmp_path: Path) -> None:
     index = ProjectIndex(
-        _tree(
+        project_tree(
             tmp_path,
             {
-                "Ai/registration.php": _registration("Acme_Ai"),
+                "Ai/registration.php": module_registration("Acme_Ai"),
                 "Ai/Model/Other.php": "<?php\nclass Other { private Café $c; }\n",
             },
         )

@@ -15,19 +15,9 @@ from egressguard.audit.project import Project
 from egressguard.catalog import load_catalog
 from egressguard.model import Confidence, IntegrationSite
 from egressguard.model import DataCategory as C
-from tests.audit.helpers import source_file
+from tests.audit.helpers import module_registration, project_tree, source_file
 
 CATALOG = load_catalog()
-
-
-def _tree(tmp_path: Path, files: dict[str, str]) -> Project:
-    project = Project(tmp_path)
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        project.add(rel)
-    return project
 
 
 def _sites(rel: str, code: str, project: Project | None = None) -> list[IntegrationSite]:
@@ -41,13 +31,6 @@ def _flows(rel: str, code: str, project: Project | None = None) -> list[Flow]:
     f.project = project
     f.sites = tuple(EndpointAnalyser().analyse(f, CATALOG))
     return php.find_flows(f, CATALOG)
-
-
-def _registration(module: str) -> str:
-    return (
-        "<?php\nuse Magento\\Framework\\Component\\ComponentRegistrar;\n"
-        f"ComponentRegistrar::register(ComponentRegistrar::MODULE, '{module}', __DIR__);\n"
-    )
 
 
 # --- inheritance one level, callers in a dependent module ---------------------------------
@@ -98,13 +81,13 @@ DEPENDENT_MODULE_XML = (
 def test_inherited_curl_reaches_the_subclass_endpoint_from_a_dependent_module(
     tmp_path: Path,
 ) -> None:
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
-            "Llm/registration.php": _registration("Acme_Llm"),
+            "Llm/registration.php": module_registration("Acme_Llm"),
             "Llm/Model/Base.php": BASE,
             "Llm/Model/Moderate.php": CHILD,
-            "Reviews/registration.php": _registration("Acme_Reviews"),
+            "Reviews/registration.php": module_registration("Acme_Reviews"),
             "Reviews/etc/module.xml": DEPENDENT_MODULE_XML,
             "Reviews/Model/Screen.php": CALLER,
         },
@@ -120,13 +103,13 @@ def test_inherited_curl_reaches_the_subclass_endpoint_from_a_dependent_module(
 
 
 def test_without_the_dependency_the_other_module_is_not_a_caller(tmp_path: Path) -> None:
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
-            "Llm/registration.php": _registration("Acme_Llm"),
+            "Llm/registration.php": module_registration("Acme_Llm"),
             "Llm/Model/Base.php": BASE,
             "Llm/Model/Moderate.php": CHILD,
-            "Reviews/registration.php": _registration("Acme_Reviews"),
+            "Reviews/registration.php": module_registration("Acme_Reviews"),
             "Reviews/Model/Screen.php": CALLER,
         },
     )
@@ -147,10 +130,10 @@ class Screen {
     }
 }
 """
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
-            "Llm/registration.php": _registration("Acme_Llm"),
+            "Llm/registration.php": module_registration("Acme_Llm"),
             "Llm/Model/Base.php": BASE,
             "Llm/Model/Moderate.php": CHILD,
             "Llm/Model/Erp.php": erp,
@@ -202,10 +185,10 @@ class Answer {
     }
 }
 """
-    project = _tree(
+    project = project_tree(
         tmp_path,
         {
-            "registration.php": _registration("Acme_Faq"),
+            "registration.php": module_registration("Acme_Faq"),
             "Model/ShopAi.php": client,
             "Model/Carrier.php": guzzle,
             "Model/Answer.php": handler,
