@@ -185,6 +185,9 @@ def serve_floor(config: str, port: int) -> None:
         def record(self, record: ExchangeRecord) -> None:
             pass
 
+        def health(self) -> dict[str, str]:
+            return {}
+
     settings = load_gateway_settings(Path(config), os.environ)
     app = build_app_with(settings, PassThrough())
     uvicorn.Server(uvicorn_config(settings, app, port=port)).run()

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from egressguard.errors import VaultError
+from egressguard.gateway import app as app_module
 from egressguard.gateway.app import build_app_with
 from egressguard.gateway.exchange import ExchangeRecord, Redaction
 from egressguard.gateway.settings import GatewaySettings, load_gateway_settings
@@ -47,6 +50,9 @@ class PassThrough:
 
     def record(self, record: ExchangeRecord) -> None:
         self.records.append(record)
+
+    def health(self) -> dict[str, str]:
+        return {"vault": "ok", "audit": "ok"}
 
 
 class _Splitter:
@@ -231,3 +237,39 @@ def test_vault_failure_is_a_clean_500_and_nothing_is_sent(
     assert json.loads(sent[1]["body"])["error"]["code"] == "vault_error"
     assert protector.records[0].outcome == "vault_error"
     assert upstream.received == []
+
+
+class _Unready(PassThrough):
+    def __init__(self, checks: dict[str, str], delay_s: float = 0.0) -> None:
+        super().__init__()
+        self.checks, self.delay_s = checks, delay_s
+
+    def health(self) -> dict[str, str]:
+        time.sleep(self.delay_s)  # a store that does not answer (runs in a thread)
+        return self.checks
+
+
+async def _get(settings: GatewaySettings, protector: PassThrough, path: str) -> httpx.Response:
+    app = build_app_with(settings, protector)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as c:
+            return await c.get(path)
+    finally:
+        await app.state.gateway.upstreams.aclose()
+
+
+def test_readiness_names_the_store_that_is_not_ready_and_liveness_stays_up(
+    settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok = asyncio.run(_get(settings, PassThrough(), "/healthz"))
+    assert (ok.status_code, ok.json()) == (200, {"status": "ok", "vault": "ok", "audit": "ok"})
+    down = _Unready({"vault": "unavailable", "audit": "ok"})
+    r = asyncio.run(_get(settings, down, "/healthz"))
+    assert r.status_code == 503
+    assert r.json() == {"status": "unavailable", "vault": "unavailable", "audit": "ok"}
+    live = asyncio.run(_get(settings, down, "/livez"))
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    monkeypatch.setattr(app_module, "HEALTH_TIMEOUT_S", 0.05)
+    hung = asyncio.run(_get(settings, _Unready({"vault": "ok"}, delay_s=0.5), "/healthz"))
+    assert (hung.status_code, hung.json()) == (503, {"status": "unavailable", "stores": "timeout"})

@@ -700,7 +700,8 @@ def test_models_lists_what_the_tenant_may_use(gw: Gateway) -> None:
 def test_healthz_and_metrics(gw: Gateway) -> None:
     with client(gw) as c:
         c.post("/v1/chat/completions", json=chat(f"hi {EMAIL}"))
-        assert c.get("/healthz").json() == {"status": "ok"}
+        assert c.get("/healthz").json() == {"status": "ok", "vault": "ok", "audit": "ok"}
+        assert c.get("/livez").json() == {"status": "ok"}
         text = c.get("/metrics").text
     assert (
         'egressguard_requests_total{route="/v1/chat/completions",upstream="eu-llm",status="200"}'

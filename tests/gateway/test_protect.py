@@ -134,3 +134,18 @@ def test_the_stored_token_record_leaves_the_cyclic_gcs_view(
     gc.collect()
     records = list(protector._stored.items())
     assert records and not any(gc.is_tracked(k) or gc.is_tracked(v) for k, v in records)
+
+
+def test_health_reports_a_vault_that_cannot_be_read_and_a_failed_audit_sink(
+    detector: Detector, tmp_path: Path
+) -> None:
+    vault = SqliteVault(tmp_path / "v.sqlite3", Keyring(new_key(), ()))
+    protector = _protector(detector, vault)
+    assert protector.health() == {"vault": "ok", "audit": "ok"}
+    _Sink.error = RuntimeError("disk full")  # what ChainSink records when a write failed
+    try:
+        assert protector.health() == {"vault": "ok", "audit": "unavailable"}
+    finally:
+        _Sink.error = None
+    vault.close()  # the database is gone from under the gateway
+    assert protector.health() == {"vault": "unavailable", "audit": "ok"}

@@ -74,6 +74,15 @@ def vault(open_vault: OpenVault, keyring: Keyring) -> Iterator[Vault]:
 
 
 # -- contract ------------------------------------------------------------------------------
+def test_ping_answers_while_the_vault_can_be_read(open_vault: OpenVault, keyring: Keyring) -> None:
+    """The readiness check (`/healthz`): a read that fails raises VaultError, nothing else."""
+    opened = open_vault(keyring)
+    opened.ping()
+    opened.close()
+    with pytest.raises(VaultError):
+        opened.ping()
+
+
 def test_round_trip(vault: Vault) -> None:
     vault.put("shop1", "[EMAIL_7f3a9c]", "anna@example.de", "email", 3600)
     assert vault.get("shop1", "[EMAIL_7f3a9c]") == "anna@example.de"

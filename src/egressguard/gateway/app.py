@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -36,6 +37,7 @@ POST_ROUTES = (
     "/v1/messages",
 )
 MODELS_LIMIT = 1 << 20  # bytes of an upstream's /models answer
+HEALTH_TIMEOUT_S = 2.0  # a store that takes longer is reported as not ready
 
 
 def build_app(
@@ -104,7 +106,8 @@ def build_app_with(
     routes = [Route(path, ProxyEndpoint(ctx, path), methods=["POST"]) for path in POST_ROUTES]
     routes += [
         Route("/v1/models", _models_endpoint(ctx), methods=["GET"]),
-        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/healthz", _healthz_endpoint(ctx), methods=["GET"]),
+        Route("/livez", _livez, methods=["GET"]),
         Route("/metrics", _metrics_endpoint(ctx), methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -112,8 +115,27 @@ def build_app_with(
     return app
 
 
-async def _healthz(request: Request) -> Response:
+async def _livez(request: Request) -> Response:
+    """Liveness: the process serves (no store is asked: a database outage must not restart it)."""
     return JSONResponse({"status": "ok"})
+
+
+def _healthz_endpoint(ctx: GatewayContext) -> Callable[[Request], Any]:
+    """Readiness: 200 when the vault answers a read and the audit sink has not failed, else 503
+    naming the store (no detail: a database error can carry a host or a user name)."""
+
+    async def healthz(request: Request) -> Response:
+        try:
+            checks = await asyncio.wait_for(
+                asyncio.to_thread(ctx.protector.health), HEALTH_TIMEOUT_S
+            )
+        except TimeoutError:
+            checks = {"stores": "timeout"}
+        ok = all(state == "ok" for state in checks.values())
+        body = {"status": "ok" if ok else "unavailable", **checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return healthz
 
 
 def _metrics_endpoint(ctx: GatewayContext) -> Callable[[Request], Any]:

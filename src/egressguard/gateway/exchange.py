@@ -75,3 +75,7 @@ class Protector(Protocol):
     def record(self, record: ExchangeRecord) -> None:
         """Hand the record to the audit sink (cheap and synchronous)."""
         ...
+
+    def health(self) -> dict[str, str]:
+        """Each store's state, "ok" or "unavailable" (may block: run it in a thread)."""
+        ...

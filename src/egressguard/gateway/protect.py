@@ -231,6 +231,16 @@ class ShopProtector:
             )
         )
 
+    def health(self) -> dict[str, str]:
+        """The vault answers a read; the audit sink has not failed (it then refuses requests)."""
+        try:
+            self._vault.ping()
+            vault = "ok"
+        except VaultError:
+            vault = "unavailable"
+        audit = "unavailable" if getattr(self._sink, "error", None) is not None else "ok"
+        return {"vault": vault, "audit": audit}
+
 
 def _restorer(redaction: Redaction) -> Restorer:
     return Restorer(redaction.lookup, redaction.known)

@@ -149,6 +149,10 @@ class Vault(Protocol):
 
     def purge_expired(self) -> int: ...
 
+    def ping(self) -> None:
+        """Raise `VaultError` when the vault cannot be read now (the readiness check)."""
+        ...
+
     def rotate(self) -> int:
         """Re-encrypt every entry not under the current key; the number re-encrypted."""
         ...
@@ -556,6 +560,10 @@ class SqliteVault:
             if len(rows) < _ROTATE_BATCH:  # the last batch: no entry is under another key now
                 conn.execute("DELETE FROM vault_key_ids WHERE key_id != ?", (kid,))
         return len(rows)
+
+    def ping(self) -> None:
+        with self._read() as conn:
+            conn.execute("SELECT 1 FROM vault LIMIT 1").fetchall()
 
     def count(self, tenant: str | None = None) -> int:
         """Entries stored (expired ones included until purged)."""

@@ -379,6 +379,10 @@ class PostgresVault:
                 )
         return len(rows)
 
+    def ping(self) -> None:
+        with self._conn() as conn:
+            conn.execute("SELECT 1 FROM vault LIMIT 1").fetchall()
+
     def count(self, tenant: str | None = None) -> int:
         """Entries stored (expired ones included until purged)."""
         with self._conn() as conn:
