@@ -109,6 +109,15 @@ def test_syslog_message_follows_rfc5424() -> None:
     assert match["msg"] == to_jsonl(record()).rstrip("\n")
 
 
+def test_syslog_names_the_key_the_digests_are_keyed_with() -> None:
+    """A SIEM keeps the structured data: the digests are useless without their key's id."""
+    keyed = {**EXCHANGE, "ev": 2, "digest_key": "k-3f9a1c2b"}
+    match = SYSLOG.fullmatch(to_syslog(record(keyed)).decode())
+    assert match is not None
+    assert f'request_digest="{"a" * 64}"' in match["sd"]
+    assert 'digest_key="k-3f9a1c2b"' in match["sd"]
+
+
 @pytest.mark.parametrize(
     ("status", "error", "severity"), [(403, "", 4), (502, "", 3), (200, "x", 3)]
 )

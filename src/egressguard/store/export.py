@@ -45,6 +45,7 @@ _SD_FIELDS = (
     "request_id",
     "request_digest",
     "response_digest",
+    "digest_key",  # which audit key the digests are keyed with (its id, never the key)
 )
 
 
