@@ -69,3 +69,14 @@ def test_serve_on_a_busy_port_fails_before_loading_the_model(
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err
     assert "listening" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--ctx", "0", "--ctx 0: at least 256 tokens"), ("--threads", "0", "--threads 0: at least 1")],
+)
+def test_serve_refuses_nonsense_sizes(
+    flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["local-model", "serve", flag, value]) == 2
+    assert message in capsys.readouterr().err

@@ -88,6 +88,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port}: not a TCP port")
+    if args.ctx < 256:
+        raise ConfigError(f"--ctx {args.ctx}: at least 256 tokens")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads {args.threads}: at least 1")
     api_key = None
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)
