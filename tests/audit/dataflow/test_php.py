@@ -15,7 +15,7 @@ from egressguard.audit.dataflow.flow import Flow
 from egressguard.audit.project import Project
 from egressguard.catalog import load_catalog
 from egressguard.model import DataCategory as C
-from tests.audit.helpers import source_file
+from tests.audit.helpers import module_registration, project_tree, source_file
 
 CATALOG = load_catalog()
 URL = "https://api.openai.com/v1/chat/completions"
@@ -276,20 +276,7 @@ def test_url_from_variable_and_concatenation() -> None:
     assert found and found[0].site.host == "api.openai.com"
 
 
-def _module(tmp_path: Path, files: dict[str, str]) -> Project:
-    project = Project(tmp_path)
-    for rel, text in files.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        project.add(rel)
-    return project
-
-
-REGISTRATION = (
-    "<?php\nuse Magento\\Framework\\Component\\ComponentRegistrar;\n"
-    "ComponentRegistrar::register(ComponentRegistrar::MODULE, 'Acme_Ai', __DIR__);\n"
-)
+REGISTRATION = module_registration("Acme_Ai")
 CLIENT = f"""<?php
 namespace Acme\\Ai\\Model;
 class AiClient {{
@@ -321,7 +308,7 @@ class PromptBuilder {
 
 
 def test_di_caller_in_another_file_reaches_the_sink(tmp_path: Path) -> None:
-    project = _module(
+    project = project_tree(
         tmp_path,
         {
             "registration.php": REGISTRATION,
@@ -342,7 +329,7 @@ def test_di_builder_in_another_file_returns_shop_data(tmp_path: Path) -> None:
     caller = method(f"$prompt = $this->builder->build($order);\n{SEND}").replace(
         "Client $client)", "Client $client, private readonly PromptBuilder $builder)"
     )
-    project = _module(
+    project = project_tree(
         tmp_path,
         {"composer.json": composer, "Model/PromptBuilder.php": BUILDER, "Model/X.php": caller},
     )
