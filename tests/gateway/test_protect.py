@@ -149,3 +149,33 @@ def test_health_reports_a_vault_that_cannot_be_read_and_a_failed_audit_sink(
         _Sink.error = None
     vault.close()  # the database is gone from under the gateway
     assert protector.health() == {"vault": "unavailable", "audit": "ok"}
+
+
+def test_a_value_erased_by_another_process_is_written_to_the_vault_again(
+    detector: Detector, tmp_path: Path
+) -> None:
+    """`vault forget` runs in another process; this one remembers what it stored. Within a
+    second it notices the erasure, so the value sent again is stored again under its token
+    (else a later turn quoting the token could not be restored)."""
+    path, keyring, now = tmp_path / "v.sqlite3", Keyring(new_key(), ()), [1000.0]
+    with SqliteVault(path, keyring) as vault, SqliteVault(path, keyring) as cli:
+        policy = Policy(PolicySettings(default_upstream="eu", allowed_regions=frozenset({"eu"})))
+        protector = ShopProtector(
+            detector=detector,
+            tokenizer=Tokenizer(SECRET),
+            policy=policy,
+            vault=vault,
+            sink=_Sink(),
+            ttl_s=3600,  # remembered stored tokens are trusted for 360 s
+            clock=lambda: now[0],
+        )
+        body = _body(f"Write to {EMAIL}")
+        conversation = _conversation(body)
+        first = protector.redact(ROUTE, body, tenant="shop1", conversation_header="c1")
+        (token,) = _sent_tokens(first.body)
+        assert cli.forget("shop1", EMAIL) == 1
+        assert vault.get("shop1", token, conversation=conversation) is None
+        now[0] += 2
+        again = protector.redact(ROUTE, body, tenant="shop1", conversation_header="c1")
+        assert _sent_tokens(again.body) == [token]
+        assert vault.get("shop1", token, conversation=conversation) == EMAIL

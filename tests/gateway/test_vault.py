@@ -157,6 +157,21 @@ def test_forget_erases_every_token_of_one_subject_in_one_tenant(vault: Vault) ->
     assert vault.forget("shop1", "anna@example.de") == 0
 
 
+def test_erasures_are_counted_for_every_process(open_vault: OpenVault, keyring: Keyring) -> None:
+    """A running gateway reads the count to notice `vault forget` run by another process."""
+    gateway, cli = open_vault(keyring), open_vault(keyring)
+    try:
+        before = gateway.erasures()
+        gateway.put("shop1", "[EMAIL_a1]", "anna@example.de", "email", None)
+        assert cli.forget("shop1", "nobody@example.de") == 0
+        assert gateway.erasures() == before  # nothing erased, nothing to notice
+        assert cli.forget("shop1", "anna@example.de") == 1
+        assert gateway.erasures() == before + 1
+    finally:
+        cli.close()
+        gateway.close()
+
+
 def test_rotation_keeps_old_entries_readable_and_rotate_reencrypts(
     open_vault: OpenVault, keyring: Keyring
 ) -> None:

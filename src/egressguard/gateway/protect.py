@@ -54,6 +54,7 @@ ROUTE_API = {
     "/v1/responses": Api.RESPONSES,
     "/v1/messages": Api.MESSAGES,
 }
+ERASURE_CHECK_S = 1.0  # how stale this process's memory of stored tokens may be after an erasure
 MINT_ATTEMPTS = 5
 """Redactions per request: the optimistic one, then one per token that a racing request or the
 vault's existing entries took (each lengthens one)."""
@@ -88,11 +89,31 @@ class ShopProtector:
         # 100,000 entries do not lengthen its full collections (with a `Binding` in each they
         # did: 2 tracked objects per entry, full collections of 100-160 ms).
         self._stored: dict[tuple[str, str], tuple[str, str | None, float]] = {}
+        # An erasure (`vault forget`, usually another process) must not leave a value here: the
+        # vault's erasure count is read at most once a second, and a change empties `_stored`
+        # (else a value erased and sent again would keep its old token without being rewritten
+        # to the vault, and a later turn quoting the token would not be restored).
+        self._erasures = -1
+        self._erasures_read_at = -1e18
+
+    def _drop_after_erasure(self) -> None:
+        now = self._clock()
+        if now - self._erasures_read_at < ERASURE_CHECK_S:
+            return
+        self._erasures_read_at = now
+        try:
+            erasures = self._vault.erasures()
+        except VaultError:
+            erasures = -1  # unknown: forget what is remembered (the write reports the failure)
+        if erasures != self._erasures or erasures < 0:
+            self._erasures = erasures
+            self._stored.clear()
 
     def redact(
         self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
     ) -> Redaction:
         self._check_audit()
+        self._drop_after_erasure()
         api = ROUTE_API[route]
         policy = self._policy
         redactor = Redactor(

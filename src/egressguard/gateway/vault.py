@@ -149,6 +149,11 @@ class Vault(Protocol):
 
     def purge_expired(self) -> int: ...
 
+    def erasures(self) -> int:
+        """How many erasures (`forget` calls that erased something) the vault has seen, by any
+        process: a running gateway drops what it remembers of stored tokens when it changes."""
+        ...
+
     def ping(self) -> None:
         """Raise `VaultError` when the vault cannot be read now (the readiness check)."""
         ...
@@ -247,6 +252,10 @@ _SCHEMA = (
         conversation TEXT NOT NULL,
         expires_at   REAL,
         PRIMARY KEY (tenant, response_id)) WITHOUT ROWID""",
+    "CREATE TABLE IF NOT EXISTS vault_erasures (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)",
+)
+_COUNT_ERASURE = (
+    "INSERT INTO vault_erasures (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1"
 )
 # Added after the first release: run after the table exists (old files get the column).
 _CONVERSATION_INDEX = (
@@ -511,8 +520,15 @@ class SqliteVault:
             count = conn.execute(
                 f"DELETE FROM vault WHERE tenant=? AND subject IN ({marks})", (tenant, *subjects)
             ).rowcount
+            if count:
+                conn.execute(_COUNT_ERASURE)
         self._checkpoint()
         return count
+
+    def erasures(self) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT n FROM vault_erasures WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     def purge_expired(self) -> int:
         with self._write() as conn:

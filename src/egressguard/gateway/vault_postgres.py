@@ -77,6 +77,8 @@ _SCHEMA = (
         conversation TEXT NOT NULL,
         expires_at   DOUBLE PRECISION,
         PRIMARY KEY (tenant, response_id))""",
+    """CREATE TABLE IF NOT EXISTS vault_erasures (
+        id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS egressguard_schema (
         component TEXT PRIMARY KEY, version INTEGER NOT NULL)""",
     f"""INSERT INTO egressguard_schema VALUES ('vault', {SCHEMA_VERSION})
@@ -337,7 +339,17 @@ class PostgresVault:
                 "DELETE FROM vault WHERE tenant = %s AND subject = ANY(%s::bytea[])",
                 (tenant, subjects),
             )
+            if cur.rowcount:
+                conn.execute(
+                    "INSERT INTO vault_erasures (id, n) VALUES (1, 1) "
+                    "ON CONFLICT (id) DO UPDATE SET n = vault_erasures.n + 1"
+                )
             return cur.rowcount
+
+    def erasures(self) -> int:
+        with self._conn() as conn:
+            row = conn.execute("SELECT n FROM vault_erasures WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     def purge_expired(self) -> int:
         now = self._clock()
