@@ -219,10 +219,22 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
     raise SystemExit(f"{what} did not start")
 
 
-def gateway_config(directory: Path, gw_port: int, up_port: int) -> Path:
-    path = directory / "gateway.toml"
+def gateway_config(
+    directory: Path,
+    gw_port: int,
+    up_port: int,
+    *,
+    name: str = "gateway",
+    database: str | None = None,
+    timeout_s: float | None = None,
+) -> Path:
+    """`directory/NAME.toml`: the bench client (EG_BENCH_KEY), the upstream on `up_port` as
+    `region = "local"`, tokenize everything; `database` shares PostgreSQL between instances."""
+    path = directory / f"{name}.toml"
+    first = f'database = "{database}"\n' if database else ""
+    timeout = f"timeout_s = {timeout_s}\n" if timeout_s is not None else ""
     path.write_text(
-        f"""listen = "127.0.0.1:{gw_port}"
+        f"""{first}listen = "127.0.0.1:{gw_port}"
 state_dir = "./state"
 
 [[clients]]
@@ -235,7 +247,7 @@ rate_per_minute = 100000000
 id = "local-llm"
 base_url = "http://127.0.0.1:{up_port}/v1"
 region = "local"
-
+{timeout}
 [policy]
 default_upstream = "local-llm"
 allowed_regions = ["local", "eu"]

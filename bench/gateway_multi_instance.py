@@ -48,6 +48,7 @@ from gateway_latency import (  # bench/ is not a package: its directory is on sy
     CLIENT_KEY,
     body,
     free_port,
+    gateway_config,
     load_average,
     pct,
     prompt,
@@ -90,39 +91,6 @@ def serve_upstream(port: int) -> None:
 
 
 # --- gateways -----------------------------------------------------------------------------------
-
-
-def gateway_config(
-    directory: Path, name: str, port: int, up_port: int, database: str | None
-) -> Path:
-    path = directory / f"{name}.toml"
-    first = f'database = "{database}"\n' if database else ""
-    path.write_text(
-        f"""{first}listen = "127.0.0.1:{port}"
-state_dir = "./state"
-
-[[clients]]
-id = "bench"
-tenant = "shop1"
-key_env = "EG_BENCH_KEY"
-rate_per_minute = 100000000
-
-[[upstreams]]
-id = "local-llm"
-base_url = "http://127.0.0.1:{up_port}/v1"
-region = "local"
-
-[policy]
-default_upstream = "local-llm"
-allowed_regions = ["local", "eu"]
-default_action = "tokenize"
-
-[limits]
-max_body_bytes = 1048576
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def write_keys(state: Path) -> None:
@@ -188,7 +156,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> int:
                 sqlite = i == max(INSTANCES)
                 where = tmp / "sqlite" if sqlite else tmp
                 config = gateway_config(
-                    where, f"gw{i}", port, up_port, None if sqlite else database
+                    where, port, up_port, name=f"gw{i}", database=None if sqlite else database
                 )
                 cmd = [sys.executable, "-m", "egressguard", "gateway", "--config", str(config)]
                 procs.append(subprocess.Popen(cmd, env=env, cwd=where, stderr=subprocess.DEVNULL))

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,19 +39,19 @@ from typing import Any
 
 import httpx
 
-KEY = "bench-local-key-0123456789abcdef"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gateway_latency import (
+    CLIENT_KEY,
+    free_port,
+    gateway_config,
+)
+
 PROMPT = (
     "Summarise this order for the customer service team in two sentences.\n\n"
     "Order #000004711 placed by Katarzyna Nowak (katarzyna.nowak@example-b2b.pl, "
     "+48 601 234 567). Ship to: ul. Długa 12, 00-238 Warszawa. Paid with card "
     "4111 1111 1111 1111. Items: 40 x Pipe clamp 2 inch (galvanised), 12 x Hinge 90 mm."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 300) -> float:
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="model threads (default: one per core)")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env["EG_KEY_BENCH"] = KEY
+    env["EG_BENCH_KEY"] = CLIENT_KEY
     with tempfile.TemporaryDirectory(prefix="eg-local-bench-") as tmp_name:
         tmp = Path(tmp_name)
         return measure(args, tmp, env)
@@ -135,29 +134,7 @@ def measure(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> int:
     serve = [*cli, "local-model", "serve", "--port", str(model_port)]
     if args.threads:
         serve += ["--threads", str(args.threads)]
-    config = tmp / "gateway.toml"
-    config.write_text(
-        f"""listen = "127.0.0.1:{gw_port}"
-state_dir = "./state"
-
-[[clients]]
-id = "bench"
-tenant = "shop1"
-key_env = "EG_KEY_BENCH"
-
-[[upstreams]]
-id = "local-llm"
-base_url = "http://127.0.0.1:{model_port}/v1"
-region = "local"
-timeout_s = 300
-
-[policy]
-default_upstream = "local-llm"
-allowed_regions = ["local"]
-default_action = "tokenize"
-""",
-        encoding="utf-8",
-    )
+    config = gateway_config(tmp, gw_port, model_port, timeout_s=300)  # CPU answers: seconds
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}",
@@ -169,7 +146,7 @@ default_action = "tokenize"
             wait_up(f"http://127.0.0.1:{gw_port}/healthz", gw)
             direct = f"http://127.0.0.1:{model_port}/v1"
             gateway = f"http://127.0.0.1:{gw_port}/v1"
-            headers = {"Authorization": f"Bearer {KEY}"}
+            headers = {"Authorization": f"Bearer {CLIENT_KEY}"}
             with httpx.Client(trust_env=False, timeout=300, headers=headers) as client:
                 rows = rounds(client, direct, gateway, args)
     report(rows, load_s, args)
