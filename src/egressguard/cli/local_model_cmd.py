@@ -16,6 +16,7 @@ from typing import Any
 
 from egressguard.cli.history_cmd import state_dir
 from egressguard.errors import ConfigError
+from egressguard.local_model.server import DEFAULT_CONTEXT, DEFAULT_PORT
 
 EXIT_OK = 0
 
@@ -26,8 +27,15 @@ def add_parsers(sub: Any) -> None:
     serve = lm_sub.add_parser("serve", help="serve the model on loopback (OpenAI-compatible)")
     _model_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="listen port (default 8080)")
-    serve.add_argument("--ctx", type=int, default=2048, help="context size in tokens (2048)")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"listen port (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--ctx",
+        type=int,
+        default=DEFAULT_CONTEXT,
+        help=f"context size in tokens ({DEFAULT_CONTEXT})",
+    )
     serve.add_argument("--threads", type=int, help="CPU threads (default: one per core)")
     serve.add_argument(
         "--api-key-env", metavar="NAME", help="require this environment variable's value as key"
