@@ -76,7 +76,7 @@ def test_least_recently_used_leaves_first(detector: Counting) -> None:
 def test_no_text_or_value_is_kept(detector: Counting) -> None:
     cache = ScanCache(detector, min_chars=64)
     cache.scan(DENSE)
-    kept = repr({name: v for name, v in vars(cache).items() if name != "_detector"})
+    kept = repr(list(cache._memo._values.items()))
     for secret in ("anna.schmidt", "DE89370400440532013000", "Hauptstraße", "Schmidt"):
         assert secret not in kept
 
@@ -92,6 +92,6 @@ def test_entries_leave_the_cyclic_gcs_view(detector: Counting) -> None:
     cache.scan(DENSE)
     gc.collect()
     gc.collect()  # the outer tuple is untracked once its spans are
-    (entry,) = cache._spans.values()
+    (entry,) = cache._memo._values.values()
     assert entry and not gc.is_tracked(entry)
     assert not any(gc.is_tracked(span) for span in entry)

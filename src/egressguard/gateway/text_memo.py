@@ -1,0 +1,82 @@
+"""`TextMemo`: results for long texts, remembered under a keyed digest of the text, never the text.
+
+Chat clients resend the whole conversation on every turn (system prompt, earlier messages,
+earlier answers, tool results), so the gateway sees the same long texts again and again. Two
+caches remember what was worked out for them: `scan_cache.ScanCache` (the detector's spans, any
+conversation) and the redactor's memo (`transform.Redactor`: what each span became in one
+tenant, route and conversation). Both keep entries here.
+
+An entry is looked up by a BLAKE2b digest of the text and its labels (JSON key, tenant, ...),
+keyed with a random per-process key, so a digest cannot be tested against guessed texts even in
+a memory dump. No text and no detected value is kept: a caller stores offsets and ids and cuts
+values from the text it is handling. Bounded to `entries`, least recently used first out.
+Texts shorter than `min_chars` get no digest (`digest` returns None): working them out costs
+about what a look-up does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+MIN_CHARS = 256
+ENTRIES = 1024
+
+V = TypeVar("V")
+
+
+class TextMemo(Generic[V]):
+    """A bounded, thread-safe LRU of `V` under keyed digests of (labels, text)."""
+
+    def __init__(self, *, entries: int = ENTRIES, min_chars: int = MIN_CHARS) -> None:
+        if entries < 1:
+            raise ValueError("entries must be at least 1")
+        self._entries = entries
+        self._min_chars = min_chars
+        self._key = os.urandom(32)
+        self._values: OrderedDict[bytes, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def digest(self, text: str, *labels: str | None) -> bytes | None:
+        """The entry key of `text` under `labels`; None when the text is too short to keep."""
+        if len(text) < self._min_chars:
+            return None
+        h = hashlib.blake2b(key=self._key, digest_size=32)
+        for label in labels:  # each length-prefixed, so no two label tuples share an input
+            raw = b"\x00" if label is None else b"\x01" + label.encode("utf-8", "surrogatepass")
+            h.update(len(raw).to_bytes(4, "big") + raw)
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.digest()
+
+    def get(self, digest: bytes) -> V | None:
+        with self._lock:
+            value = self._values.get(digest)
+            if value is None:
+                self.misses += 1
+            else:
+                self._values.move_to_end(digest)
+                self.hits += 1
+            return value
+
+    def put(self, digest: bytes, value: V) -> None:
+        with self._lock:
+            self._values[digest] = value
+            self._values.move_to_end(digest)
+            if len(self._values) > self._entries:
+                self._values.popitem(last=False)
+
+    def discard(self, digest: bytes) -> None:
+        with self._lock:
+            self._values.pop(digest, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
