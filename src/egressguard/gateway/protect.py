@@ -44,7 +44,13 @@ from egressguard.gateway.problems import Rejected
 from egressguard.gateway.restore import Restorer, StreamState, restore_sse_event
 from egressguard.gateway.sse import SseEvent, SseParser, encode
 from egressguard.gateway.tokens import Binding, Tokenizer
-from egressguard.gateway.transform import DetectorLike, RedactContext, Redactor, RedactResult
+from egressguard.gateway.transform import (
+    DetectorLike,
+    RedactContext,
+    RedactionMemo,
+    Redactor,
+    RedactResult,
+)
 from egressguard.gateway.vault import TokenCollision, Vault, VaultEntry
 
 ROUTE_API = {
@@ -95,6 +101,10 @@ class ShopProtector:
         # to the vault, and a later turn quoting the token would not be restored).
         self._erasures = -1
         self._erasures_read_at = -1e18
+        # What long texts became per route, tenant and conversation (tokens and offsets, no
+        # text or value): resent chat history is not scanned or tokenised again. A remembered
+        # token is used only while `_stored` (or the vault, on a retry) still binds it.
+        self._memo = RedactionMemo()
 
     def _drop_after_erasure(self) -> None:
         now = self._clock()
@@ -108,6 +118,7 @@ class ShopProtector:
         if erasures != self._erasures or erasures < 0:
             self._erasures = erasures
             self._stored.clear()
+            self._memo.clear()  # its tokens would no longer hold anyway
 
     def redact(
         self, route: str, body: dict[str, Any], *, tenant: str, conversation_header: str | None
@@ -117,7 +128,11 @@ class ShopProtector:
         api = ROUTE_API[route]
         policy = self._policy
         redactor = Redactor(
-            self._detector, self._tokenizer, lambda cat: policy.action(tenant, route, cat)
+            self._detector,
+            self._tokenizer,
+            lambda cat: policy.action(tenant, route, cat),
+            memo=self._memo,
+            scope=route,
         )
         conversation = self._tokenizer.conversation_id(
             tenant,

@@ -34,12 +34,27 @@ from typing import Any, NamedTuple, Protocol, assert_never
 
 from egressguard.gateway.actions import Action, Api
 from egressguard.gateway.detect.model import PiiCategory, Span
-from egressguard.gateway.tokens import MASK_PATTERN, TOKEN_PATTERN, Binding, Tokenizer, mask
+from egressguard.gateway.text_memo import TextMemo
+from egressguard.gateway.tokens import (
+    MASK_PATTERN,
+    TOKEN_PATTERN,
+    Binding,
+    Tokenizer,
+    mask,
+    normalise,
+)
 
 Json = Any  # a decoded JSON value
 _IDENTIFIER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TEXT_PARTS = frozenset({"text", "input_text", "output_text", "summary_text", "reasoning_text"})
+_CATEGORY = {str(c.value): c for c in PiiCategory}
+
+# What a long text became: (start, end, category value, replacement) per replaced span, where the
+# replacement is the token (tokenize) or the placeholder (mask, block). Offsets, category ids and
+# tokens only: no text, no value (`RedactionMemo`).
+Remembered = tuple[tuple[int, int, str, str], ...]
+RedactionMemo = TextMemo[Remembered]
 
 
 class DetectorLike(Protocol):
@@ -85,47 +100,56 @@ class RedactResult:
 
 
 class Redactor:
-    """Detector + tokenizer + policy. Holds no per-request state; safe to share."""
+    """Detector + tokenizer + policy. Holds no per-request state; safe to share.
+
+    With a `memo`, what a long text became (which spans, which token or placeholder each) is
+    remembered for `scope` (the caller's policy scope, e.g. the route) and the request's tenant
+    and conversation, so chat history resent on every turn is neither scanned nor tokenised
+    again. A remembered token is used only while `RedactContext.bound` still binds it to the
+    value at that place in this conversation; otherwise the text is redacted afresh. The result
+    is the one a fresh redaction gives: the same counts, actions, tokens and issued values.
+    """
 
     def __init__(
         self,
         detector: DetectorLike,
         tokenizer: Tokenizer,
         action_for: Callable[[PiiCategory], Action],
+        *,
+        memo: RedactionMemo | None = None,
+        scope: str = "",
     ) -> None:
         self._detector = detector
         self._tokenizer = tokenizer
         self._action_for = action_for
+        self._memo = memo
+        self._scope = scope
 
     def redact_request(self, api: Api, body: dict[str, Json], ctx: RedactContext) -> RedactResult:
         """A redacted copy of `body` and what was detected, done and issued."""
         result = RedactResult(body=dict(body))
-        run = _Run(self._detector, self._tokenizer, self._action_for, ctx, result)
-        _walker(api)(run, result.body)
+        _walker(api)(self._run(ctx, result), result.body)
         return result
 
     def redact_text(self, text: str, ctx: RedactContext, *, key: str | None = None) -> RedactResult:
         """Redact one string (the result's body is `{"text": ...}`)."""
         result = RedactResult(body={})
-        run = _Run(self._detector, self._tokenizer, self._action_for, ctx, result)
-        result.body["text"] = run.text(text, key)
+        result.body["text"] = self._run(ctx, result).text(text, key)
         return result
+
+    def _run(self, ctx: RedactContext, result: RedactResult) -> _Run:
+        return _Run(self, ctx, result)
 
 
 class _Run:
     """The state of one request's redaction."""
 
-    def __init__(
-        self,
-        detector: DetectorLike,
-        tokenizer: Tokenizer,
-        action_for: Callable[[PiiCategory], Action],
-        ctx: RedactContext,
-        result: RedactResult,
-    ) -> None:
-        self._detector = detector
-        self._tokenizer = tokenizer
-        self._action_for = action_for
+    def __init__(self, redactor: Redactor, ctx: RedactContext, result: RedactResult) -> None:
+        self._detector = redactor._detector
+        self._tokenizer = redactor._tokenizer
+        self._action_for = redactor._action_for
+        self._memo = redactor._memo
+        self._scope = redactor._scope
         self._ctx = ctx
         self._result = result
         self._decided: dict[PiiCategory, Action] = {}
@@ -137,10 +161,18 @@ class _Run:
         """`text` with every detected value replaced according to the policy."""
         if not text:
             return text
+        memo, digest = self._memo, None
+        if memo is not None:
+            ctx = self._ctx
+            digest = memo.digest(text, self._scope, ctx.tenant, ctx.conversation, key)
+            remembered = memo.get(digest) if digest is not None else None
+            if remembered is not None:
+                replayed = self._replay(text, remembered)
+                if replayed is not None:
+                    return replayed
         spans = _select(self._detector.scan(text, key=key), text)
-        if not spans:
-            return text
         out: list[str] = []
+        done: list[tuple[int, int, str, str]] = []
         pos = 0
         for span in spans:
             replacement = self._replace(span.category, text[span.start : span.end])
@@ -148,20 +180,72 @@ class _Run:
                 out.append(text[pos : span.start])
                 out.append(replacement)
                 pos = span.end
+            done.append((span.start, span.end, str(span.category.value), replacement or ""))
+        if memo is not None and digest is not None:
+            memo.put(digest, tuple(done))
+        if pos == 0:
+            return text
         out.append(text[pos:])
         return "".join(out)
 
-    def _replace(self, category: PiiCategory, value: str) -> str | None:
-        result = self._result
+    def _replay(self, text: str, remembered: Remembered) -> str | None:
+        """`text` redacted as remembered, or None when a remembered token no longer holds (then
+        nothing of this run's state was touched)."""
+        for start, end, category, replacement in remembered:
+            if replacement and not self._holds(_CATEGORY[category], text[start:end], replacement):
+                return None
+        out: list[str] = []
+        pos = 0
+        for start, end, category, replacement in remembered:
+            again = self._replace(_CATEGORY[category], text[start:end], replacement)
+            if again is not None:
+                out.append(text[pos:start])
+                out.append(again)
+                pos = end
+        if pos == 0:
+            return text
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _holds(self, category: PiiCategory, value: str, replacement: str) -> bool:
+        """Would `_replace` give `replacement` for `value` now? (Same action; for a token: it is
+        this value's in this request, and bound to it in this conversation or free.)"""
+        action = self._decide(category)
+        if action is not Action.TOKENIZE:
+            return action is not Action.ALLOW and replacement == mask(category)
+        minted = self._minted.get((category, value))
+        if minted is not None:
+            return minted == replacement
+        taken = self._bound(replacement)
+        return taken is not None and (
+            taken.conversation in (None, self._ctx.conversation)
+            and (
+                taken.value == value
+                or normalise(category, taken.value) == normalise(category, value)
+            )
+        )
+
+    def _decide(self, category: PiiCategory) -> Action:
         action = self._decided.get(category)
         if action is None:  # the policy may hand back any str enum: normalise it once
             action = self._decided[category] = Action(self._action_for(category))
+        return action
+
+    def _replace(
+        self, category: PiiCategory, value: str, remembered: str | None = None
+    ) -> str | None:
+        """The replacement of `value` (None: allowed), recorded in the result; `remembered` is
+        the token a memo hit already checked (`_holds`), used instead of minting."""
+        result = self._result
+        action = self._decide(category)
         result.counts[category] = result.counts.get(category, 0) + 1
         result.actions[category] = action
         if action is Action.ALLOW:
             return None
         if action is Action.TOKENIZE:
             token = self._minted.get((category, value))
+            if token is None and remembered is not None:
+                token = self._minted[(category, value)] = remembered
             if token is None:
                 ctx = self._ctx
                 token = self._minted[(category, value)] = self._tokenizer.token(
