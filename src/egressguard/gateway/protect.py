@@ -87,6 +87,7 @@ class ShopProtector:
         self._sink = sink
         self._ttl = ttl_s
         self._clock = clock
+        self._refresh = min((ttl_s or 86_400) / 10, 300.0)  # rewrite a stored token this often
         # (tenant, token) -> (value, conversation, when it was last written): skips rewriting a
         # token on every turn and answers the tokenizer's collision check without a vault read.
         # Only minting uses it (the value being tokenised is in the request anyway); restoring a
@@ -200,10 +201,6 @@ class ShopProtector:
         """What `token` stands for in `tenant` (collision check while minting)."""
         recent = self._recent(tenant, token)
         return recent if recent is not None else self._vault.binding(tenant, token)
-
-    @property
-    def _refresh(self) -> float:
-        return min((self._ttl or 86_400) / 10, 300.0)
 
     def _store(self, tenant: str, conversation: str, issued: dict[str, Any]) -> None:
         now = self._clock()

@@ -50,10 +50,16 @@ _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _TEXT_PARTS = frozenset({"text", "input_text", "output_text", "summary_text", "reasoning_text"})
 _CATEGORY = {str(c.value): c for c in PiiCategory}
 
-# What a long text became: (start, end, category value, replacement) per replaced span, where the
-# replacement is the token (tokenize) or the placeholder (mask, block). Offsets, category ids and
-# tokens only: no text, no value (`RedactionMemo`).
-Remembered = tuple[tuple[int, int, str, str], ...]
+# What a long text became (`RedactionMemo`): offsets, category and action ids and tokens only, no
+# text and no value (a hit cuts the values from the text being redacted). Three tuples:
+# (start, end, replacement) per replaced span; (category, action, spans) per category seen, in
+# order of first appearance; (start, end, category, token) for the first span of each tokenised
+# value, in order of first appearance (the tokens to check and issue on a hit).
+Remembered = tuple[
+    tuple[tuple[int, int, str], ...],
+    tuple[tuple[str, str, int], ...],
+    tuple[tuple[int, int, str, str], ...],
+]
 RedactionMemo = TextMemo[Remembered]
 
 
@@ -171,52 +177,62 @@ class _Run:
                 if replayed is not None:
                     return replayed
         spans = _select(self._detector.scan(text, key=key), text)
-        out: list[str] = []
-        done: list[tuple[int, int, str, str]] = []
-        pos = 0
+        pieces: list[tuple[int, int, str]] = []
+        seen: dict[PiiCategory, int] = {}
+        tokens: dict[tuple[PiiCategory, str], tuple[int, int, str, str]] = {}
         for span in spans:
-            replacement = self._replace(span.category, text[span.start : span.end])
-            if replacement is not None:
-                out.append(text[pos : span.start])
-                out.append(replacement)
-                pos = span.end
-            done.append((span.start, span.end, str(span.category.value), replacement or ""))
+            category, start, end = span.category, span.start, span.end
+            value = text[start:end]
+            replacement = self._replace(category, value)
+            seen[category] = seen.get(category, 0) + 1
+            if replacement is None:
+                continue
+            pieces.append((start, end, replacement))
+            if self._decided[category] is Action.TOKENIZE and (category, value) not in tokens:
+                tokens[(category, value)] = (start, end, str(category.value), replacement)
         if memo is not None and digest is not None:
-            memo.put(digest, tuple(done))
-        if pos == 0:
-            return text
-        out.append(text[pos:])
-        return "".join(out)
+            decided = self._decided
+            memo.put(
+                digest,
+                (
+                    tuple(pieces),
+                    tuple((str(c.value), str(decided[c].value), n) for c, n in seen.items()),
+                    tuple(tokens.values()),
+                ),
+            )
+        return _splice(text, pieces)
 
     def _replay(self, text: str, remembered: Remembered) -> str | None:
-        """`text` redacted as remembered, or None when a remembered token no longer holds (then
-        nothing of this run's state was touched)."""
-        for start, end, category, replacement in remembered:
-            if replacement and not self._holds(_CATEGORY[category], text[start:end], replacement):
+        """`text` redacted as remembered, recorded in the result as `text()` records it; None,
+        with nothing recorded, when an action changed or a remembered token no longer holds."""
+        pieces, seen, tokens = remembered
+        for category, action, _ in seen:
+            if self._decide(_CATEGORY[category]).value != action:
                 return None
-        out: list[str] = []
-        pos = 0
-        for start, end, category, replacement in remembered:
-            again = self._replace(_CATEGORY[category], text[start:end], replacement)
-            if again is not None:
-                out.append(text[pos:start])
-                out.append(again)
-                pos = end
-        if pos == 0:
-            return text
-        out.append(text[pos:])
-        return "".join(out)
+        for start, end, category, token in tokens:
+            if not self._holds(_CATEGORY[category], text[start:end], token):
+                return None
+        result = self._result
+        for category, _, n in seen:
+            member = _CATEGORY[category]
+            action = self._decided[member]
+            result.counts[member] = result.counts.get(member, 0) + n
+            result.actions[member] = action
+            if action is Action.BLOCK and member not in result.blocked:
+                result.blocked.append(member)
+        for start, end, category, token in tokens:
+            member, value = _CATEGORY[category], text[start:end]
+            self._minted.setdefault((member, value), token)
+            result.issued.setdefault(token, Issued(member, value))
+        return _splice(text, pieces)
 
-    def _holds(self, category: PiiCategory, value: str, replacement: str) -> bool:
-        """Would `_replace` give `replacement` for `value` now? (Same action; for a token: it is
-        this value's in this request, and bound to it in this conversation or free.)"""
-        action = self._decide(category)
-        if action is not Action.TOKENIZE:
-            return action is not Action.ALLOW and replacement == mask(category)
+    def _holds(self, category: PiiCategory, value: str, token: str) -> bool:
+        """Is `token` still what `_replace` gives `value`? It is this value's token in this
+        request, or bound to it (or an equal spelling) in this conversation."""
         minted = self._minted.get((category, value))
         if minted is not None:
-            return minted == replacement
-        taken = self._bound(replacement)
+            return minted == token
+        taken = self._bound(token)
         return taken is not None and (
             taken.conversation in (None, self._ctx.conversation)
             and (
@@ -231,11 +247,8 @@ class _Run:
             action = self._decided[category] = Action(self._action_for(category))
         return action
 
-    def _replace(
-        self, category: PiiCategory, value: str, remembered: str | None = None
-    ) -> str | None:
-        """The replacement of `value` (None: allowed), recorded in the result; `remembered` is
-        the token a memo hit already checked (`_holds`), used instead of minting."""
+    def _replace(self, category: PiiCategory, value: str) -> str | None:
+        """The replacement of `value` (None: allowed), recorded in the result."""
         result = self._result
         action = self._decide(category)
         result.counts[category] = result.counts.get(category, 0) + 1
@@ -244,8 +257,6 @@ class _Run:
             return None
         if action is Action.TOKENIZE:
             token = self._minted.get((category, value))
-            if token is None and remembered is not None:
-                token = self._minted[(category, value)] = remembered
             if token is None:
                 ctx = self._ctx
                 token = self._minted[(category, value)] = self._tokenizer.token(
@@ -316,6 +327,20 @@ class _Run:
         meta = body.get("metadata")
         if isinstance(meta, dict):
             body["metadata"] = self.json(meta, None)
+
+
+def _splice(text: str, pieces: Sequence[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end) replaced by its string (pieces in order, not overlapping)."""
+    if not pieces:
+        return text
+    out: list[str] = []
+    pos = 0
+    for start, end, replacement in pieces:
+        out.append(text[pos:start])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _select(spans: Sequence[Span], text: str) -> list[Span]:
