@@ -235,6 +235,12 @@ def test_cef_line() -> None:
     assert fields["cs4"] == r"email\=2,phone\=1"
     assert fields["cn1"] == "1" and fields["suser"] == "magento"
     assert fields["rt"] == str(int(T0.timestamp() * 1000))
+    # the keyed body digests and the id of their key, as in syslog
+    assert fields["flexString1"] == "a" * 64 and fields["flexString1Label"] == "requestDigest"
+    assert fields["flexString2"] == "b" * 64 and fields["flexString2Label"] == "responseDigest"
+    assert "EgressGuardGatewayDigestKey" not in fields  # this record names no key
+    keyed = to_cef(record({**EXCHANGE, "digest_key": "0123456789abcdef"}))
+    assert keyed.endswith(" EgressGuardGatewayDigestKey=0123456789abcdef")
 
 
 def test_cef_escapes_header_and_extension() -> None:

@@ -233,6 +233,10 @@ _CEF_KEYS = (
     ("categories", "cs4", "categories"),
     ("actions", "cs5", "actions"),
 )
+_CEF_DIGESTS = (  # the keyed body digests, in the dictionary's two flex strings
+    ("request_digest", "flexString1", "requestDigest"),
+    ("response_digest", "flexString2", "responseDigest"),
+)
 _CEF_STANDARD = (
     ("client", "suser"),
     ("route", "request"),
@@ -259,6 +263,11 @@ def _cef_extension(record: Record, payload: Mapping[str, Any]) -> str:
     ]
     if "latency_ms" in payload:
         pairs += [("cn2", _text(payload["latency_ms"])), ("cn2Label", "latencyMs")]
+    for field, key, label in _CEF_DIGESTS:
+        if payload.get(field):
+            pairs += [(key, _text(payload[field])), (f"{key}Label", label)]
+    if payload.get("digest_key"):  # a vendor key (CEF: VendorProductName) for the key's id
+        pairs.append(("EgressGuardGatewayDigestKey", _text(payload["digest_key"])))
     return " ".join(f"{key}={_cef_value(value)}" for key, value in pairs)
 
 
