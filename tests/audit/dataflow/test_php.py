@@ -153,6 +153,60 @@ def test_request_params_of_a_project_request_class_are_not_shopper_text(
     assert not flows_of(typed(params, body, uses, injected))
 
 
+# A module's own request classes, declared in the project (PSR-4 below): what they extend or
+# implement decides whether their parameters are the shopper's.
+_PROJECT_REQUESTS = {
+    "composer.json": '{"autoload": {"psr-4": {"Acme\\\\Ai\\\\": ""}}}',
+    # two levels down from Magento's HTTP request
+    "App/BaseRequest.php": "<?php\nnamespace Acme\\Ai\\App;\n"
+    "use Magento\\Framework\\App\\Request\\Http;\nclass BaseRequest extends Http {}\n",
+    "App/StorefrontRequest.php": "<?php\nnamespace Acme\\Ai\\App;\n"
+    "class StorefrontRequest extends BaseRequest { public function isGift(): bool "
+    "{ return true; } }\n",
+    # an interface extending Magento's RequestInterface, and a class implementing it
+    "Api/GiftRequestInterface.php": "<?php\nnamespace Acme\\Ai\\Api;\n"
+    "interface GiftRequestInterface extends \\Magento\\Framework\\App\\RequestInterface {}\n",
+    "App/GiftRequest.php": "<?php\nnamespace Acme\\Ai\\App;\nuse Acme\\Ai\\Api\\GiftRequestInterface;\n"
+    "abstract class GiftRequest implements GiftRequestInterface {}\n",
+    # a data object that merely has getParams()
+    "Model/AiOptions.php": "<?php\nnamespace Acme\\Ai\\Model;\n"
+    "class AiOptions extends \\Magento\\Framework\\DataObject {}\n",
+    # a cycle (invalid PHP, but a scan must not loop on it)
+    "Model/Loop.php": "<?php\nnamespace Acme\\Ai\\Model;\nclass Loop extends Loop2 {}\n"
+    "class Loop2 extends Loop {}\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("params", "uses", "shopper"),
+    [
+        ("StorefrontRequest $request", "use Acme\\Ai\\App\\StorefrontRequest;", True),
+        ("BaseRequest $request", "use Acme\\Ai\\App\\BaseRequest;", True),
+        ("GiftRequestInterface $request", "use Acme\\Ai\\Api\\GiftRequestInterface;", True),
+        ("GiftRequest $request", "use Acme\\Ai\\App\\GiftRequest;", True),
+        ("?StorefrontRequest $request", "use Acme\\Ai\\App\\StorefrontRequest;", True),
+        ("AiOptions $request", "", False),
+        ("Loop $request", "", False),
+    ],
+)
+def test_request_params_of_a_project_subclass_of_the_http_request(
+    tmp_path: Path, params: str, uses: str, shopper: bool
+) -> None:
+    code = typed(params, "$request->getParam('q')", uses)
+    project = project_tree(tmp_path, {**_PROJECT_REQUESTS, "Model/X.php": code})
+    found = flows_of(code, "Model/X.php", project)
+    assert cats(found) == ({C.SHOPPER_TEXT} if shopper else set())
+
+
+def test_an_injected_project_request_subclass_is_the_http_request(tmp_path: Path) -> None:
+    uses = "use Acme\\Ai\\App\\StorefrontRequest;"
+    code = typed("", "$this->request->getParam('q')", uses, ", private StorefrontRequest $request")
+    project = project_tree(tmp_path, {**_PROJECT_REQUESTS, "Model/X.php": code})
+    assert cats(flows_of(code, "Model/X.php", project)) == {C.SHOPPER_TEXT}
+    # without the project its class is unknown to the scan and not taken for the request
+    assert not flows_of(code, "Model/X.php")
+
+
 @pytest.mark.parametrize(
     "body",
     [

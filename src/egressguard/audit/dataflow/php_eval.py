@@ -29,7 +29,7 @@ from tree_sitter import Node
 
 from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow.php_context import Analysis, ClassState, FileCtx
-from egressguard.audit.dataflow.php_symbols import ClassInfo
+from egressguard.audit.dataflow.php_symbols import ClassInfo, with_ancestors
 from egressguard.audit.dataflow.php_taint import EMPTY, Taint, hop, source, union
 from egressguard.model import Confidence, DataCategory, TraceStep
 
@@ -353,15 +353,20 @@ class Walker:
 
     def receiver_type(self, receiver: Node | None) -> str:
         """The receiver's own declared class, fully qualified: a typed parameter that still
-        holds its argument or a typed/injected `$this->prop` ("" when not known)."""
+        holds its argument or a typed/injected `$this->prop` ("" when not known), followed by
+        what that class extends and implements as far as the project declares it."""
         if receiver is None:
             return ""
         prop = A.this_property(receiver)
         if prop is not None:
             declared = self.f.state.prop_type(self.an.index, prop)
-            return declared[0].declared_class(declared[1]) if declared else ""
+            if declared is None:
+                return ""
+            unit = declared[0]
+            return with_ancestors(self.an.index, unit, unit.declared_class(declared[1]))
         if receiver.type == "variable_name":
-            return self.f.types.get(A.text(receiver), "")
+            classes = self.f.types.get(A.text(receiver), "")
+            return with_ancestors(self.an.index, self.f.ctx.unit, classes)
         return ""
 
     def source_rule(

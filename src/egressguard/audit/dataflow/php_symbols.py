@@ -55,6 +55,8 @@ class ClassInfo:
     prop_types: dict[str, str] = field(default_factory=dict)  # property -> declared type
     defaults: dict[str, Node] = field(default_factory=dict)  # property -> declared default
     parent: str = ""  # fully qualified name of the class it extends
+    # every class and interface it extends or implements, fully qualified (`parent` first)
+    supertypes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -123,6 +125,13 @@ def _class_info(unit: FileUnit, node: Node) -> ClassInfo:
     base = next((c for c in node.named_children if c.type == "base_clause"), None)
     if base is not None and base.named_children:
         info.parent = unit.qualify(A.text(base.named_children[0]))
+    info.supertypes = tuple(
+        unit.qualify(A.text(name))
+        for clause in node.named_children
+        if clause.type in ("base_clause", "class_interface_clause")
+        for name in clause.named_children
+        if name.type in ("name", "qualified_name")
+    )
     decls = node.child_by_field_name("body")
     for member in decls.named_children if decls is not None else ():
         if member.type == "method_declaration":
@@ -361,6 +370,40 @@ def parent_of(
         return index.parent(unit, info)
     here = unit.klass(info.parent.rpartition("\\")[2])
     return (unit, here) if here is not None and here is not info else None
+
+
+MAX_ANCESTRY = 16  # classes looked at per declared type (a deeper or cyclic hierarchy stops)
+
+
+def with_ancestors(index: ProjectIndex | None, unit: FileUnit, classes: str) -> str:
+    """`classes` ("A|B", fully qualified, as `FileUnit.declared_class` gives them) followed by
+    every class and interface they extend or implement, transitively, as far as the file and
+    the project declare them: a module's `StorefrontRequest extends Request\\Http` is also a
+    `Magento\\Framework\\App\\Request\\Http`. Joined by "|"."""
+    if not classes:
+        return classes
+    seen = classes.split("|")
+    todo = list(seen)
+    looked = 0
+    while todo and looked < MAX_ANCESTRY:
+        looked += 1
+        found = _class_named(index, unit, todo.pop(0))
+        if found is None:
+            continue
+        for name in found[1].supertypes:
+            if name not in seen:
+                seen.append(name)
+                todo.append(name)
+    return "|".join(seen)
+
+
+def _class_named(
+    index: ProjectIndex | None, unit: FileUnit, fqcn: str
+) -> tuple[FileUnit, ClassInfo] | None:
+    here = unit.klass(fqcn.rpartition("\\")[2])
+    if here is not None and here.fqcn == fqcn:
+        return unit, here
+    return index.resolve(fqcn) if index is not None else None
 
 
 def _composer_doc(data: bytes) -> dict[str, object]:
