@@ -188,6 +188,9 @@ def serve_floor(config: str, port: int) -> None:
         def health(self) -> dict[str, str]:
             return {}
 
+        def caches(self) -> dict[str, tuple[int, int, int, int]]:
+            return {}
+
     settings = load_gateway_settings(Path(config), os.environ)
     app = build_app_with(settings, PassThrough())
     uvicorn.Server(uvicorn_config(settings, app, port=port)).run()

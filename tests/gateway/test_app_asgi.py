@@ -54,6 +54,9 @@ class PassThrough:
     def health(self) -> dict[str, str]:
         return {"vault": "ok", "audit": "ok"}
 
+    def caches(self) -> dict[str, tuple[int, int, int, int]]:
+        return {}
+
 
 class _Splitter:
     def __init__(self) -> None:

@@ -710,3 +710,31 @@ def test_healthz_and_metrics(gw: Gateway) -> None:
     assert 'egressguard_detections_total{category="email",action="tokenize"}' in text
     assert "egressguard_overhead_seconds_bucket" in text
     assert EMAIL not in text
+
+
+def _metric(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(name + " "))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_metrics_count_resent_history_answered_from_the_caches(
+    gw: Gateway, upstreams: dict[str, TestUpstream]
+) -> None:
+    """A chat's earlier turns come again on every turn: the second time the redaction memo
+    answers (no scan, no minting), and /metrics says so without showing any text."""
+    lookups = "egressguard_text_cache_lookups_total"
+    history = f"Order 4711 for {EMAIL}, please summarise. " + "Line item: brackets. " * 20
+    with client(gw) as c:
+        before = c.get("/metrics").text
+        first = c.post("/v1/chat/completions", json=chat(history))
+        second = c.post("/v1/chat/completions", json=chat(history))
+        after = c.get("/metrics").text
+    assert first.status_code == second.status_code == 200
+    sent = upstreams["eu"].received[-2:]
+    assert sent[0] == sent[1] and EMAIL not in str(sent)  # the same tokens both times
+    hit = f'{lookups}{{cache="redaction",result="hit"}}'
+    miss = f'{lookups}{{cache="redaction",result="miss"}}'
+    assert _metric(after, hit) == _metric(before, hit) + 1
+    assert _metric(after, miss) == _metric(before, miss) + 1
+    assert 'egressguard_text_cache_entries{cache="scan"}' in after
+    assert EMAIL not in after

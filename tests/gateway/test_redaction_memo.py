@@ -127,6 +127,7 @@ def test_a_token_that_no_longer_holds_is_minted_again(real: Detector) -> None:
     again = shop.send(HISTORY)
     _same(again, first)  # the same tokens, now minted afresh
     assert shop.tokenizer.minted > minted
+    assert shop.memo is not None and shop.memo.stats()[:3] == (0, 1, 1)  # a stale hit, no hit
     shop.stored[token] = Binding("someone.else@example.com", "conv-1")  # taken by another value
     moved = shop.send(HISTORY)
     (new,) = [t for t, item in moved.issued.items() if item.value == EMAIL]

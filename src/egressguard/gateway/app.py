@@ -141,7 +141,8 @@ def _healthz_endpoint(ctx: GatewayContext) -> Callable[[Request], Any]:
 def _metrics_endpoint(ctx: GatewayContext) -> Callable[[Request], Any]:
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(
-            ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+            ctx.metrics.render(ctx.protector.caches()),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
         )
 
     return metrics

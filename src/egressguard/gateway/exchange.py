@@ -79,3 +79,7 @@ class Protector(Protocol):
     def health(self) -> dict[str, str]:
         """Each store's state, "ok" or "unavailable" (may block: run it in a thread)."""
         ...
+
+    def caches(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per cache of long texts: (hits, misses, stale hits, entries), for `/metrics`."""
+        ...

@@ -7,7 +7,7 @@ actions only.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 Labels = tuple[str, ...]
 
@@ -141,7 +141,9 @@ class GatewayMetrics:
             ("route",),
         )
 
-    def render(self) -> str:
+    def render(self, caches: Mapping[str, tuple[int, int, int, int]] | None = None) -> str:
+        """The exposition text; `caches` (per cache: hits, misses, stale hits, entries) are
+        read from the protector at scrape time."""
         lines: list[str] = []
         for metric in (
             self.requests,
@@ -154,4 +156,24 @@ class GatewayMetrics:
             self.audit_failures,
         ):
             lines.extend(metric.render())
+        lines.extend(_cache_lines(caches or {}))
         return "\n".join(lines) + "\n"
+
+
+def _cache_lines(caches: Mapping[str, tuple[int, int, int, int]]) -> list[str]:
+    if not caches:
+        return []
+    lookups = "egressguard_text_cache_lookups_total"
+    entries = "egressguard_text_cache_entries"
+    lines = [
+        f"# HELP {lookups} Look-ups of long texts already worked out (chat history resent every "
+        "turn), by cache and result (stale: found, but a token no longer held).",
+        f"# TYPE {lookups} counter",
+    ]
+    for name, (hits, misses, stale, _) in sorted(caches.items()):
+        for result, n in (("hit", hits), ("miss", misses), ("stale", stale)):
+            lines.append(f"{lookups}{_label_text(('cache', 'result'), (name, result))} {n}")
+    lines += [f"# HELP {entries} Texts each cache remembers (bounded).", f"# TYPE {entries} gauge"]
+    for name, (*_, count) in sorted(caches.items()):
+        lines.append(f"{entries}{_label_text(('cache',), (name,))} {count}")
+    return lines

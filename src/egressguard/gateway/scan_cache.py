@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from egressguard.gateway.detect.model import PiiCategory, Span
-from egressguard.gateway.text_memo import ENTRIES, MIN_CHARS, TextMemo
+from egressguard.gateway.text_memo import ENTRIES, MIN_CHARS, MemoStats, TextMemo
 from egressguard.gateway.transform import DetectorLike
 
 _Cached = tuple[tuple[int, int, str, str], ...]  # (start, end, category value, rule) per span
@@ -47,6 +47,9 @@ class ScanCache:
     @property
     def misses(self) -> int:
         return self._memo.misses
+
+    def stats(self) -> MemoStats:
+        return self._memo.stats()
 
     def scan(self, text: str, *, key: str | None = None) -> Sequence[Span]:
         digest = self._memo.digest(text, key)

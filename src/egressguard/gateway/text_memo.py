@@ -20,12 +20,21 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 MIN_CHARS = 256
 ENTRIES = 1024
 
 V = TypeVar("V")
+
+
+class MemoStats(NamedTuple):
+    """Look-ups since start (a stale hit was found but no longer held) and current entries."""
+
+    hits: int
+    misses: int
+    stale: int
+    entries: int
 
 
 class TextMemo(Generic[V]):
@@ -41,6 +50,7 @@ class TextMemo(Generic[V]):
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.stale = 0
 
     def digest(self, text: str, *labels: str | None) -> bytes | None:
         """The entry key of `text` under `labels`; None when the text is too short to keep."""
@@ -70,9 +80,15 @@ class TextMemo(Generic[V]):
             if len(self._values) > self._entries:
                 self._values.popitem(last=False)
 
-    def discard(self, digest: bytes) -> None:
+    def note_stale(self) -> None:
+        """The last hit could not be used (the caller worked the text out again)."""
         with self._lock:
-            self._values.pop(digest, None)
+            self.hits -= 1
+            self.stale += 1
+
+    def stats(self) -> MemoStats:
+        with self._lock:
+            return MemoStats(self.hits, self.misses, self.stale, len(self._values))
 
     def clear(self) -> None:
         with self._lock:

@@ -176,6 +176,7 @@ class _Run:
                 replayed = self._replay(text, remembered)
                 if replayed is not None:
                     return replayed
+                memo.note_stale()
         spans = _select(self._detector.scan(text, key=key), text)
         pieces: list[tuple[int, int, str]] = []
         seen: dict[PiiCategory, int] = {}
