@@ -266,11 +266,11 @@ class ShopProtector:
 
     def caches(self) -> dict[str, tuple[int, int, int, int]]:
         """The redaction memo's and (when the detector is a `ScanCache`) the scan cache's."""
-        out = {"redaction": tuple(self._memo.stats())}
+        out: dict[str, tuple[int, int, int, int]] = {"redaction": self._memo.stats()}
         stats = getattr(self._detector, "stats", None)
         if callable(stats):
-            out["scan"] = tuple(stats())
-        return out  # type: ignore[return-value]
+            out["scan"] = stats()
+        return out
 
     def health(self) -> dict[str, str]:
         """The vault answers a read; the audit sink has not failed (it then refuses requests)."""
