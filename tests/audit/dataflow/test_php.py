@@ -166,7 +166,8 @@ _PROJECT_REQUESTS = {
     # an interface extending Magento's RequestInterface, and a class implementing it
     "Api/GiftRequestInterface.php": "<?php\nnamespace Acme\\Ai\\Api;\n"
     "interface GiftRequestInterface extends \\Magento\\Framework\\App\\RequestInterface {}\n",
-    "App/GiftRequest.php": "<?php\nnamespace Acme\\Ai\\App;\nuse Acme\\Ai\\Api\\GiftRequestInterface;\n"
+    "App/GiftRequest.php": "<?php\nnamespace Acme\\Ai\\App;\n"
+    "use Acme\\Ai\\Api\\GiftRequestInterface;\n"
     "abstract class GiftRequest implements GiftRequestInterface {}\n",
     # a data object that merely has getParams()
     "Model/AiOptions.php": "<?php\nnamespace Acme\\Ai\\Model;\n"
