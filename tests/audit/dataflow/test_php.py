@@ -199,6 +199,56 @@ def test_request_params_of_a_project_subclass_of_the_http_request(
     assert cats(found) == ({C.SHOPPER_TEXT} if shopper else set())
 
 
+@pytest.mark.parametrize(
+    ("body", "shopper"),
+    [
+        # a docblock naming the project's DTO: its getParams() are model options
+        (
+            "/** @var AiRequestInterface $r */\n$r = $this->factory->create();\n"
+            "$prompt = json_encode($r->getParams());",
+            False,
+        ),
+        (
+            "/** @var AiRequestInterface */\n$r = $this->factory->create();\n"
+            "$prompt = json_encode($r->getParams());",
+            False,
+        ),
+        # a docblock naming Magento's request: still the shopper's
+        (
+            "/** @var \\Magento\\Framework\\App\\RequestInterface $r */\n"
+            "$r = $this->context->getRequest();\n$prompt = json_encode($r->getParams());",
+            True,
+        ),
+        # a docblock for another variable, or none: the class is unknown, so it counts
+        (
+            "/** @var AiRequestInterface $other */\n$r = $this->factory->create();\n"
+            "$prompt = json_encode($r->getParams());",
+            True,
+        ),
+        ("$r = $this->factory->create();\n$prompt = json_encode($r->getParams());", True),
+        # reassigned after the docblock's statement: no longer known
+        (
+            "/** @var AiRequestInterface $r */\n$r = $this->factory->create();\n"
+            "$r = $this->getRequest();\n$prompt = json_encode($r->getParams());",
+            True,
+        ),
+    ],
+)
+def test_a_docblock_var_types_a_local_receiver(body: str, shopper: bool) -> None:
+    code = f"""<?php
+namespace Acme\\Ai\\Model;
+use Acme\\Ai\\Api\\Data\\AiRequestInterface;
+class X {{
+    public function __construct(private readonly Client $client) {{}}
+    public function run() {{
+{body}
+$this->client->post('{URL}', ['json' => ['messages' => [['content' => $prompt]]]]);
+    }}
+}}
+"""
+    assert cats(flows_of(code)) == ({C.SHOPPER_TEXT} if shopper else set())
+
+
 def test_an_injected_project_request_subclass_is_the_http_request(tmp_path: Path) -> None:
     uses = "use Acme\\Ai\\App\\StorefrontRequest;"
     code = typed("", "$this->request->getParam('q')", uses, ", private StorefrontRequest $request")

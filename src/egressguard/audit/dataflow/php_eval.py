@@ -22,6 +22,7 @@ and step caps), so arbitrary input terminates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -282,6 +283,9 @@ class Walker:
         name = A.variable(left)
         if name is not None:
             self.bind(name, hop(taint, self.f.step(left, f"into {name}")), origin, strong)
+            written = _docblock_var(left, name)  # `/** @var Type $name */` just above
+            if written:
+                self.f.types[name] = self.f.ctx.unit.declared_class(written)
             return
         prop = A.this_property(left)
         if prop is not None:
@@ -398,6 +402,24 @@ class Walker:
             return EMPTY
         step = self.f.step(node, f"source: {what} ({rule.category}, by field name)")
         return source(frozenset({rule.category}), step, Confidence.MEDIUM)
+
+
+_DOC_VAR = re.compile(r"@var\s+(\??[\\\w|&]+)(?:\s+(\$\w+))?")
+
+
+def _docblock_var(left: Node, name: str) -> str:
+    """The type a `/** @var Type $name */` (or `/** @var Type */`) docblock right above the
+    statement assigning `left` gives `name` ("" when there is none)."""
+    statement = left.parent.parent if left.parent is not None else None
+    if statement is None or statement.type != "expression_statement":
+        return ""
+    comment = statement.prev_named_sibling
+    if comment is None or comment.type != "comment":
+        return ""
+    found = _DOC_VAR.search(A.text(comment))
+    if found is None or (found.group(2) is not None and found.group(2) != name):
+        return ""
+    return found.group(1)
 
 
 def _first_literal(call: Node) -> str | None:
