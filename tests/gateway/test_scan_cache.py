@@ -92,6 +92,6 @@ def test_entries_leave_the_cyclic_gcs_view(detector: Counting) -> None:
     cache.scan(DENSE)
     gc.collect()
     gc.collect()  # the outer tuple is untracked once its spans are
-    (entry,) = cache._memo._values.values()
+    ((entry, _weight),) = cache._memo._values.values()
     assert entry and not gc.is_tracked(entry)
     assert not any(gc.is_tracked(span) for span in entry)

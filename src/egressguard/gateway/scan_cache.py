@@ -61,7 +61,9 @@ class ScanCache:
             return [Span(s, e, category[c], text[s:e], rule) for s, e, c, rule in cached]
         spans = self._detector.scan(text, key=key)
         self._memo.put(
-            digest, tuple((s.start, s.end, str(s.category.value), str(s.rule)) for s in spans)
+            digest,
+            tuple((s.start, s.end, str(s.category.value), str(s.rule)) for s in spans),
+            len(spans),
         )
         return spans
 

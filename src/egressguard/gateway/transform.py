@@ -200,6 +200,7 @@ class _Run:
                     tuple((str(c.value), str(decided[c].value), n) for c, n in seen.items()),
                     tuple(tokens.values()),
                 ),
+                len(pieces) + len(seen) + len(tokens),
             )
         return _splice(text, pieces)
 
