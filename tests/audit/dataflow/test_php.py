@@ -226,6 +226,17 @@ def test_request_params_of_a_project_subclass_of_the_http_request(
             True,
         ),
         ("$r = $this->factory->create();\n$prompt = json_encode($r->getParams());", True),
+        # a generic or array type names no class of the variable: unknown, so it counts
+        (
+            "/** @var Collection<AiRequestInterface> $other */\n$r = $this->factory->create();\n"
+            "$prompt = json_encode($r->getParams());",
+            True,
+        ),
+        (
+            "/** @var AiRequestInterface[] */\n$r = $this->factory->create();\n"
+            "$prompt = json_encode($r->getParams());",
+            True,
+        ),
         # reassigned after the docblock's statement: no longer known
         (
             "/** @var AiRequestInterface $r */\n$r = $this->factory->create();\n"

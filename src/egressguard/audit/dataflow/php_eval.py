@@ -404,7 +404,8 @@ class Walker:
         return source(frozenset({rule.category}), step, Confidence.MEDIUM)
 
 
-_DOC_VAR = re.compile(r"@var\s+(\??[\\\w|&]+)(?:\s+(\$\w+))?")
+# `@var Type $name` or `@var Type`; a generic or array type (`Foo[]`, `Collection<Foo>`) is no class
+_DOC_VAR = re.compile(r"@var\s+(\??[\\\w|&]+)(?=[\s*]|$)(?:\s+(\$\w+))?")
 
 
 def _docblock_var(left: Node, name: str) -> str:
