@@ -243,13 +243,7 @@ class ProjectIndex:
 
     def parent(self, unit: FileUnit, info: ClassInfo) -> tuple[FileUnit, ClassInfo] | None:
         """The class `info` extends (same file first, else through PSR-4), one level."""
-        if not info.parent:
-            return None
-        short = info.parent.rpartition("\\")[2]
-        here = unit.klass(short)
-        if here is not None and here.fqcn == info.parent and here is not info:
-            return unit, here
-        return self.resolve(info.parent)
+        return parent_of(self, unit, info)
 
     def sites(self, unit: FileUnit, catalog: Catalog) -> tuple[IntegrationSite, ...]:
         """The AI call sites of another file, as the endpoint analyser finds them."""
@@ -366,10 +360,8 @@ def parent_of(
     """The class `info` extends: in the same file, else (with a project) through PSR-4."""
     if not info.parent:
         return None
-    if index is not None:
-        return index.parent(unit, info)
-    here = unit.klass(info.parent.rpartition("\\")[2])
-    return (unit, here) if here is not None and here is not info else None
+    found = class_named(index, unit, info.parent)
+    return None if found is None or found[1] is info else found
 
 
 MAX_ANCESTRY = 16  # classes looked at per declared type (a deeper or cyclic hierarchy stops)
@@ -387,7 +379,7 @@ def with_ancestors(index: ProjectIndex | None, unit: FileUnit, classes: str) -> 
     looked = 0
     while todo and looked < MAX_ANCESTRY:
         looked += 1
-        found = _class_named(index, unit, todo.pop(0))
+        found = class_named(index, unit, todo.pop(0))
         if found is None:
             continue
         for name in found[1].supertypes:
@@ -397,9 +389,10 @@ def with_ancestors(index: ProjectIndex | None, unit: FileUnit, classes: str) -> 
     return "|".join(seen)
 
 
-def _class_named(
+def class_named(
     index: ProjectIndex | None, unit: FileUnit, fqcn: str
 ) -> tuple[FileUnit, ClassInfo] | None:
+    """The class `fqcn`: declared in `unit`, else (with a project) through PSR-4 and di.xml."""
     here = unit.klass(fqcn.rpartition("\\")[2])
     if here is not None and here.fqcn == fqcn:
         return unit, here
