@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from egressguard.store.chain import (
     GENESIS_HASH,
+    EncodedPayload,
     Record,
     canonical_json,
     format_ts,
@@ -104,6 +105,21 @@ def test_canonical_encoding_is_stable(value: Any) -> None:
 def test_canonical_encoding_ignores_key_insertion_order(payload: dict[str, Any]) -> None:
     reversed_payload = dict(reversed(list(payload.items())))
     assert link(None, payload, T0).hash == link(None, reversed_payload, T0).hash
+
+
+@given(payloads)
+def test_an_encoded_payload_seals_to_the_same_record(payload: dict[str, Any]) -> None:
+    """The sink encodes once to check a payload; the record is the one the plain dict gives."""
+    encoded = EncodedPayload(payload)
+    assert encoded == payload and encoded.json == canonical_json(payload)
+    assert link(None, encoded, T0) == link(None, payload, T0)
+
+
+def test_an_unencodable_payload_cannot_be_encoded() -> None:
+    with pytest.raises(ValueError):
+        EncodedPayload({"latency_ms": float("nan")})
+    with pytest.raises(TypeError):
+        EncodedPayload({"x": object()})
 
 
 @given(st.lists(payloads, min_size=1, max_size=5))

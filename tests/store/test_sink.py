@@ -173,6 +173,38 @@ def test_a_durable_emit_that_fails_raises_and_the_next_success_clears_it() -> No
     sink.close()
 
 
+def test_a_durable_emit_encodes_its_payload_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked and stored from one canonical encoding (sorted keys), not two."""
+    calls: list[int] = []
+    real = json.dumps
+
+    def counting(value: Any, **kwargs: Any) -> str:
+        if kwargs.get("sort_keys"):
+            calls.append(1)
+        return real(value, **kwargs)
+
+    chain = SqliteChain(tmp_path / "audit.sqlite3")
+    sink = ChainSink(chain, digest_key=KEY)
+    monkeypatch.setattr(json, "dumps", counting)
+    sink.emit(event(1))
+    monkeypatch.undo()
+    assert len(calls) == 1
+    sink.close()
+    assert chain.verify().ok
+    chain.close()
+
+
+def test_an_unencodable_event_is_refused_without_failing_the_store() -> None:
+    store = FlakyStore()
+    sink = ChainSink(store, payload=lambda e: {"request_id": e.request_id, "x": float("nan")})
+    with pytest.raises(ChainError, match="cannot be encoded"):
+        sink.emit(event(1))
+    assert sink.error is None and store.stored == []  # the next exchange is not refused
+    sink.close()
+
+
 def test_durable_mode_syncs_what_it_wrote(tmp_path: Path) -> None:
     synced = threading.Event()
 

@@ -37,6 +37,18 @@ def canonical_json(value: Any) -> str:
     )
 
 
+class EncodedPayload(dict[str, Any]):
+    """A payload with its canonical JSON worked out once: a sink checks that an event encodes
+    before it appends it, and `seal` then uses that text instead of encoding again. The text
+    is taken at creation: do not change the mapping afterwards."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        super().__init__(payload)
+        self.json: str = canonical_json(self)  # TypeError/ValueError: not encodable
+
+
 def format_ts(ts: datetime) -> str:
     """UTC ISO-8601 with microseconds and ``Z``; a naive datetime is refused, not guessed."""
     if ts.tzinfo is None or ts.utcoffset() is None:
@@ -99,7 +111,10 @@ def seal(seq: int, prev: str, ts: datetime, payload: Mapping[str, Any]) -> Recor
     if seq < 1:
         raise ValueError("seq starts at 1")
     ts_text = format_ts(ts)
-    payload_json = canonical_json(dict(payload))
+    if isinstance(payload, EncodedPayload):
+        payload_json = payload.json
+    else:
+        payload_json = canonical_json(dict(payload))
     digest = record_hash(CHAIN_VERSION, seq, ts_text, prev, payload_json)
     return Record(CHAIN_VERSION, seq, ts_text, prev, payload_json, digest)
 

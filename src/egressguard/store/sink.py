@@ -35,7 +35,7 @@ from typing import Any, Final
 from egressguard.errors import ChainError
 from egressguard.gateway.audit_events import AuditEvent, DigestKey, to_payload
 from egressguard.store.backend import ChainStore
-from egressguard.store.chain import canonical_json
+from egressguard.store.chain import EncodedPayload
 
 _STOP: Final = object()
 
@@ -93,9 +93,8 @@ class ChainSink:
             raise ChainError("the audit queue stayed full; the store is too slow") from exc
 
     def _append_now(self, event: AuditEvent) -> None:
-        payload = self._payload(event)
         try:
-            canonical_json(payload)
+            payload = EncodedPayload(self._payload(event))  # encoded once, here
         except (TypeError, ValueError) as exc:
             raise ChainError(f"an audit payload cannot be encoded: {exc}") from exc
         try:
@@ -140,18 +139,15 @@ class ChainSink:
                 batch.append(item)  # type: ignore[arg-type]
         return batch, stop
 
-    def _encodable(self, batch: list[AuditEvent]) -> list[dict[str, Any]]:
+    def _encodable(self, batch: list[AuditEvent]) -> list[EncodedPayload]:
         """Payloads of the batch; one that cannot be encoded is counted, never retried."""
         payloads = []
         for event in batch:
-            payload = self._payload(event)
             try:
-                canonical_json(payload)
+                payloads.append(EncodedPayload(self._payload(event)))
             except (TypeError, ValueError) as exc:
                 self._error = ChainError(f"an audit payload cannot be encoded: {exc}")
                 self._unwritten += 1
-                continue
-            payloads.append(payload)
         return payloads
 
     def _store(self, batch: list[AuditEvent]) -> None:
