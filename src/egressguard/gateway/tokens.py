@@ -74,6 +74,16 @@ class Binding(NamedTuple):
     value: str
     conversation: str | None
 
+    def admits(self, category: str, value: str, conversation: str, key: str | None = None) -> bool:
+        """Whether the token may stand for `value` in `conversation` too: same conversation
+        (or none recorded) and the same value or an equal spelling (`key`: `value` already
+        normalised, when the caller has it)."""
+        if self.conversation not in (None, conversation):
+            return False
+        if self.value == value:
+            return True
+        return normalise(category, self.value) == (key or normalise(category, value))
+
 
 def label(category: str) -> str:
     """The token label of a category: `person_name` -> `PERSON_NAME` (starts with a letter)."""
@@ -139,10 +149,7 @@ class Tokenizer:
         for width in range(MIN_HEX, MAX_HEX + 1, 2):
             candidate = f"[{name}_{digest[:width]}]"
             taken = bound(candidate) if bound is not None else None
-            if taken is None or (
-                taken.conversation in (None, conversation)
-                and (taken.value == value or normalise(category, taken.value) == key)
-            ):
+            if taken is None or taken.admits(category, value, conversation, key):
                 return candidate
         raise ValueError("token space exhausted")  # 256-bit collision: not reachable
 

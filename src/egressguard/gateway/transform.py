@@ -35,14 +35,7 @@ from typing import Any, NamedTuple, Protocol, assert_never
 from egressguard.gateway.actions import Action, Api
 from egressguard.gateway.detect.model import PiiCategory, Span
 from egressguard.gateway.text_memo import TextMemo
-from egressguard.gateway.tokens import (
-    MASK_PATTERN,
-    TOKEN_PATTERN,
-    Binding,
-    Tokenizer,
-    mask,
-    normalise,
-)
+from egressguard.gateway.tokens import MASK_PATTERN, TOKEN_PATTERN, Binding, Tokenizer, mask
 
 Json = Any  # a decoded JSON value
 _IDENTIFIER_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
@@ -235,13 +228,7 @@ class _Run:
         if minted is not None:
             return minted == token
         taken = self._bound(token)
-        return taken is not None and (
-            taken.conversation in (None, self._ctx.conversation)
-            and (
-                taken.value == value
-                or normalise(category, taken.value) == normalise(category, value)
-            )
-        )
+        return taken is not None and taken.admits(category, value, self._ctx.conversation)
 
     def _decide(self, category: PiiCategory) -> Action:
         action = self._decided.get(category)
