@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from egressguard.audit.dataflow import php_ast as A
 from egressguard.audit.dataflow.php_symbols import ClassInfo, FileUnit, ProjectIndex
 
-_IMPLEMENTS = re.compile(r"\b(?:implements|extends)\s+([\w\\,\s]+?)\s*\{")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -43,7 +42,7 @@ def callers(index: ProjectIndex, unit: FileUnit, info: ClassInfo) -> list[Caller
     and (one level) files naming a class that extends it. Read once each, at most
     php_symbols._MODULE_FILES_MAX files per module."""
     folder = index.module_folder(unit.rel)
-    own = {info.name} | set(_implemented(info))
+    own = {info.name} | {name.rpartition("\\")[2] for name in info.supertypes}
     other = own - {info.parent.rpartition("\\")[2]}
     found = [Caller(u) for u in _naming(index, [folder], own, unit.rel)]
     found += [
@@ -137,11 +136,3 @@ def _using(unit: FileUnit, names: set[str]) -> frozenset[str] | None:
             if any(f"->{p}->" in body or f"->{p}?->" in body for p in props):
                 methods.add(name)
     return frozenset(methods) or None
-
-
-def _implemented(info: ClassInfo) -> list[str]:
-    header = A.text(info.node).split("{", 1)[0] + "{"
-    m = _IMPLEMENTS.search(header)
-    if m is None:
-        return []
-    return [n.strip().rpartition("\\")[2] for n in m.group(1).replace("implements", ",").split(",")]
