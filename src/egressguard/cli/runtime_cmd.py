@@ -86,12 +86,11 @@ def fail_threshold(args: argparse.Namespace, settings: AuditSettings) -> Severit
     return parse_fail_on(args.fail_on) if args.fail_on else settings.fail_on
 
 
-def _finish(args: argparse.Namespace, result: ScanResult) -> int:
+def _finish(args: argparse.Namespace, result: ScanResult, settings: AuditSettings) -> int:
     from egressguard import __version__
     from egressguard.audit.baseline import dump_baseline, load_baseline
     from egressguard.report.merge import apply_baseline
 
-    settings = rule_settings(args)
     result = settle(result, settings)
     if args.baseline is not None:
         result = apply_baseline(result, load_baseline(args.baseline))
@@ -114,9 +113,10 @@ def run_har(args: argparse.Namespace) -> int:
     persona = load_persona(args.persona_file) if args.persona_file else None
     if args.max_size is not None and args.max_size <= 0:
         raise ConfigError("--max-size must be a positive number of bytes")
-    catalog = load_catalog(rule_settings(args).providers)
+    settings = rule_settings(args)
+    catalog = load_catalog(settings.providers)
     traffic = load_har(args.file, max_bytes=args.max_size or MAX_HAR_BYTES)
-    return _finish(args, analyse_traffic(traffic, persona=persona, catalog=catalog))
+    return _finish(args, analyse_traffic(traffic, persona=persona, catalog=catalog), settings)
 
 
 def run_logs(args: argparse.Namespace) -> int:
@@ -124,15 +124,17 @@ def run_logs(args: argparse.Namespace) -> int:
     from egressguard.runtime.findings_logs import analyse_log
     from egressguard.runtime.logs import LogFormat, read_log
 
-    catalog = load_catalog(rule_settings(args).providers)
+    settings = rule_settings(args)
+    catalog = load_catalog(settings.providers)
     fmt = LogFormat(args.log_format) if args.log_format else None
-    return _finish(args, analyse_log(read_log(args.file, catalog, fmt), catalog))
+    return _finish(args, analyse_log(read_log(args.file, catalog, fmt), catalog), settings)
 
 
 def run_merge(args: argparse.Namespace) -> int:
     from egressguard.report.merge import merge_results
 
-    return _finish(args, merge_results(read_reports(args.reports)))
+    settings = rule_settings(args)
+    return _finish(args, merge_results(read_reports(args.reports)), settings)
 
 
 def load_persona(path: Path) -> Persona:
