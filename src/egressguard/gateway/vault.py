@@ -67,7 +67,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from egressguard.errors import VaultError
 from egressguard.gateway.tokens import Binding
 from egressguard.gateway.vault_keys import Keyring
-from egressguard.sqlite_wal import enable_wal
+from egressguard.sqlite_wal import SyncAfterWrites, enable_wal
 
 __all__ = [
     "Binding",
@@ -326,8 +326,10 @@ class SqliteVault:
         self._clock = clock
         self._busy_timeout = busy_timeout_s
         self._lock = threading.Lock()
-        self._written = threading.Event()  # committed since the last checkpoint
-        self._closing = threading.Event()
+        # checkpoints (and fsyncs) the WAL at most `checkpoint_interval_s` after a commit
+        self._syncer = SyncAfterWrites(
+            self._sync, checkpoint_interval_s, name="vault-checkpoint", retry_on=(sqlite3.Error,)
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _create_private(self.path)
@@ -338,13 +340,7 @@ class SqliteVault:
         except sqlite3.Error as exc:
             raise VaultError(f"cannot open the vault {self.path}: {exc}") from exc
         self._check_keys()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_loop,
-            args=(checkpoint_interval_s,),
-            name="vault-checkpoint",
-            daemon=True,
-        )
-        self._checkpointer.start()
+        self._syncer.start()
 
     def _init_schema(self) -> None:
         enable_wal(self._conn)
@@ -397,7 +393,7 @@ class SqliteVault:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
-                self._written.set()
+                self._syncer.wrote()
             except sqlite3.Error as exc:
                 raise VaultError(f"vault {self.path}: {exc}") from exc
             finally:
@@ -589,19 +585,6 @@ class SqliteVault:
             query = "SELECT COUNT(*) FROM vault WHERE tenant=?"
             return int(conn.execute(query, (tenant,)).fetchone()[0])
 
-    def _checkpoint_loop(self, interval_s: float) -> None:
-        """Checkpoint (and so fsync) the WAL at most ``interval_s`` after a commit."""
-        while True:
-            self._written.wait()
-            closing = self._closing.wait(interval_s)
-            self._written.clear()
-            try:
-                self._sync()
-            except sqlite3.Error:  # busy or failing: retried at the next interval
-                self._written.set()
-            if closing:
-                return
-
     def _sync(self) -> None:
         """A passive checkpoint on a connection of its own: writers go on meanwhile. When the
         WAL has outgrown `wal_limit_bytes` (writes that never pause: a passive checkpoint never
@@ -625,10 +608,7 @@ class SqliteVault:
 
     def close(self) -> None:
         """Stop the checkpoint thread (after a last checkpoint), then close the connection."""
-        if not self._closing.is_set():
-            self._closing.set()
-            self._written.set()
-            self._checkpointer.join()
+        self._syncer.stop()
         with self._lock:
             self._conn.close()
 

@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from egressguard.errors import ChainError
 from egressguard.gateway.audit_events import AuditEvent, DigestKey, to_payload
+from egressguard.sqlite_wal import SyncAfterWrites
 from egressguard.store.backend import ChainStore
 from egressguard.store.chain import EncodedPayload
 
@@ -67,12 +68,14 @@ class ChainSink:
         self._close_retries = close_retries
         self._payload = payload or (lambda event: to_payload(event, digest_key))
         self._closing = threading.Event()
-        self._written = threading.Event()  # durable mode: appended since the last sync
         self._error: ChainError | None = None
         self._unwritten = 0
-        target = self._sync_loop if durable else self._run
-        self._worker = threading.Thread(target=target, name="audit-chain-sink", daemon=True)
-        self._worker.start()
+        # durable: a thread that syncs what was committed; queued: the worker that appends
+        self._syncer = SyncAfterWrites(
+            chain.sync, sync_interval_s, name="audit-chain-sync", retry_on=(ChainError,)
+        )
+        self._worker = threading.Thread(target=self._run, name="audit-chain-sink", daemon=True)
+        (self._syncer if durable else self._worker).start()
 
     @property
     def error(self) -> ChainError | None:
@@ -103,7 +106,7 @@ class ChainSink:
             self._error = exc
             raise
         self._error = None
-        self._written.set()
+        self._syncer.wrote()
 
     def flush(self) -> None:
         """Wait until every event emitted so far is stored (or has failed for good)."""
@@ -114,10 +117,10 @@ class ChainSink:
         if not self._closing.is_set():
             self._closing.set()
             if self._durable:
-                self._written.set()  # wake the sync loop: it syncs once more and stops
+                self._syncer.stop()  # it syncs once more and stops
             else:
                 self._queue.put(_STOP)
-            self._worker.join()
+                self._worker.join()
         if self._unwritten:
             raise ChainError(f"{self._unwritten} audit event(s) could not be stored: {self._error}")
 
@@ -169,19 +172,6 @@ class ChainSink:
                         return
                 time.sleep(self._delays[min(attempt, len(self._delays) - 1)])
                 attempt += 1
-
-    def _sync_loop(self) -> None:
-        """Durable mode: fsync what was committed, at most every ``sync_interval_s``."""
-        while True:
-            self._written.wait()
-            closing = self._closing.wait(self._sync_interval)
-            self._written.clear()
-            try:
-                self._chain.sync()
-            except ChainError:  # retried at the next interval; appends report a broken store
-                self._written.set()
-            if closing:
-                return
 
     def _run(self) -> None:
         stop = False
